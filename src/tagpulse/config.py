@@ -1,0 +1,55 @@
+"""Settings read from the environment (prefix ``TAGPULSE_``) and command-line options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tagpulse.errors import ConfigError
+
+__all__ = ["INSTAGRAM_BASE_URL", "Settings", "load_settings"]
+
+INSTAGRAM_BASE_URL = "https://www.instagram.com"
+
+#: Secrets that ship in examples and must never protect real data.
+_DEFAULT_SECRETS = frozenset({"", "changeme", "change-me", "secret", "tagpulse", "demo"})
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Nothing is read at import time; call :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="TAGPULSE_", extra="ignore")
+
+    home: Path = Field(default=Path("tagpulse-data"), description="Data directory (lake, catalog)")
+    instagram_base_url: str = INSTAGRAM_BASE_URL
+    secret_key: str = Field(default="", description="Key that encrypts account secrets")
+    sandbox: bool = Field(default=False, description="Running against the sandbox platform")
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.home / "catalog.sqlite"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    def require_secret(self) -> str:
+        """The secret key, refusing a default or empty one unless running on the sandbox."""
+        if self.secret_key.strip().lower() in _DEFAULT_SECRETS and not self.sandbox:
+            raise ConfigError(
+                "TAGPULSE_SECRET_KEY is empty or a known default: set it to a long random "
+                "string (e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        return self.secret_key or "tagpulse-sandbox-only-key"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (None values are ignored)."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]

@@ -1,0 +1,231 @@
+"""Normalised tables in Parquet, hive-partitioned by platform and date.
+
+``<lake>/tables/<table>/platform=<p>/date=<YYYY-MM-DD>/<part>.parquet``. Files are immutable:
+written under a temporary name (dot-prefixed, which every reader's glob skips) and renamed.
+Compaction merges a partition's small files into one, dropping duplicate snapshot ids.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tagpulse.errors import StorageError
+from tagpulse.records import HashtagSnapshot, PostRef
+
+__all__ = [
+    "HASHTAG_SNAPSHOTS",
+    "POST_REF_TYPE",
+    "CompactionResult",
+    "LakeWriter",
+    "snapshot_id",
+    "snapshots_to_table",
+]
+
+HASHTAG_SNAPSHOTS = "hashtag_snapshots"
+
+POST_REF_TYPE = pa.struct(
+    [
+        ("post_id", pa.string()),
+        ("shortcode", pa.string()),
+        ("owner_id", pa.string()),
+        ("owner_handle", pa.string()),
+        ("taken_at", pa.timestamp("us", tz="UTC")),
+        ("likes", pa.int64()),
+        ("comments", pa.int64()),
+        ("media_type", pa.string()),
+        ("caption", pa.string()),
+        ("display_url", pa.string()),
+    ]
+)
+
+#: Columns stored in each file; ``platform`` and ``date`` live in the partition path.
+HASHTAG_SNAPSHOT_SCHEMA = pa.schema(
+    [
+        pa.field("snapshot_id", pa.string()),
+        pa.field("tag", pa.string()),
+        pa.field("post_count", pa.int64()),
+        pa.field("collected_at", pa.timestamp("us", tz="UTC")),
+        pa.field("slot_at", pa.timestamp("us", tz="UTC")),
+        pa.field("account", pa.string()),
+        pa.field("raw_id", pa.string()),
+        pa.field("top_posts", pa.list_(POST_REF_TYPE)),
+        pa.field("related_tags", pa.list_(pa.string())),
+        pa.field("extra", pa.string()),
+    ]  # type: ignore[arg-type]  # pyarrow-stubs mistypes mixed field lists
+)
+
+SCHEMAS: dict[str, pa.Schema] = {HASHTAG_SNAPSHOTS: HASHTAG_SNAPSHOT_SCHEMA}
+
+#: Row groups this large make files smaller and scans faster than pyarrow's default.
+_ROW_GROUP = 65_536
+
+
+def snapshot_id(platform: str, tag: str, slot_at: datetime) -> str:
+    """The identity of a scheduled observation: one per tag and schedule slot.
+
+    A collector that dies after writing but before acknowledging re-collects the same slot; the
+    equal id lets readers and compaction keep exactly one.
+    """
+    return f"{platform}:{tag}:{int(slot_at.timestamp())}"
+
+
+def _post_ref(ref: PostRef) -> dict[str, Any]:
+    return {
+        "post_id": ref.post_id,
+        "shortcode": ref.shortcode,
+        "owner_id": ref.owner_id,
+        "owner_handle": ref.owner_handle,
+        "taken_at": ref.taken_at,
+        "likes": ref.likes,
+        "comments": ref.comments,
+        "media_type": ref.media_type,
+        "caption": ref.caption,
+        "display_url": ref.display_url,
+    }
+
+
+def snapshots_to_table(
+    snapshots: Sequence[HashtagSnapshot], slots: Sequence[datetime] | None = None
+) -> pa.Table:
+    """Snapshots as an Arrow table in :data:`HASHTAG_SNAPSHOT_SCHEMA` (no partition columns)."""
+    slot_list = list(slots) if slots is not None else [s.collected_at for s in snapshots]
+    if len(slot_list) != len(snapshots):
+        raise ValueError("one slot per snapshot")
+    columns: dict[str, list[Any]] = {name: [] for name in HASHTAG_SNAPSHOT_SCHEMA.names}
+    for snap, slot in zip(snapshots, slot_list, strict=True):
+        columns["snapshot_id"].append(snapshot_id(snap.platform, snap.tag, slot))
+        columns["tag"].append(snap.tag)
+        columns["post_count"].append(snap.post_count)
+        columns["collected_at"].append(snap.collected_at)
+        columns["slot_at"].append(slot)
+        columns["account"].append(snap.account)
+        columns["raw_id"].append(snap.raw_id)
+        columns["top_posts"].append([_post_ref(p) for p in snap.top_posts])
+        columns["related_tags"].append(list(snap.related_tags))
+        columns["extra"].append(orjson.dumps(snap.extra).decode() if snap.extra else None)
+    return pa.table(columns, schema=HASHTAG_SNAPSHOT_SCHEMA)
+
+
+@dataclass(slots=True, frozen=True)
+class CompactionResult:
+    partitions: int
+    files_before: int
+    files_after: int
+    rows_before: int
+    rows_after: int
+
+
+def _write_atomic(table: pa.Table, folder: Path, prefix: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{prefix}-{uuid.uuid4().hex[:16]}.parquet"
+    tmp = folder / f".{final.name}.tmp"
+    try:
+        pq.write_table(table, tmp, compression="zstd", row_group_size=_ROW_GROUP)
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StorageError(f"could not write {final}: {exc}") from exc
+    return final
+
+
+class LakeWriter:
+    """Appends rows to the lake's tables and compacts them."""
+
+    def __init__(self, lake_dir: Path) -> None:
+        self.root = lake_dir / "tables"
+
+    def table_dir(self, table: str) -> Path:
+        return self.root / table
+
+    def write_table(self, table: str, platform: str, data: pa.Table, date_column: str) -> list[Path]:
+        """Write an Arrow table, split into platform/date partitions by ``date_column``."""
+        if data.num_rows == 0:
+            return []
+        dates: list[str] = [
+            str(d) for d in pc.strftime(data[date_column], format="%Y-%m-%d").to_pylist()
+        ]
+        paths: list[Path] = []
+        for date in sorted(set(dates)):
+            mask = pa.array([d == date for d in dates])
+            part = data.filter(mask)
+            folder = self.table_dir(table) / f"platform={platform}" / f"date={date}"
+            paths.append(_write_atomic(part, folder, "part"))
+        return paths
+
+    def append_snapshots(
+        self, snapshots: Sequence[HashtagSnapshot], slots: Sequence[datetime] | None = None
+    ) -> list[Path]:
+        """Append hashtag snapshots (any mix of platforms); returns the files written."""
+        paths: list[Path] = []
+        by_platform: dict[str, list[int]] = {}
+        for i, snap in enumerate(snapshots):
+            by_platform.setdefault(snap.platform, []).append(i)
+        slot_list = list(slots) if slots is not None else [s.collected_at for s in snapshots]
+        for platform, idx in by_platform.items():
+            table = snapshots_to_table([snapshots[i] for i in idx], [slot_list[i] for i in idx])
+            paths += self.write_table(HASHTAG_SNAPSHOTS, platform, table, "slot_at")
+        return paths
+
+    def partitions(self, table: str) -> Iterable[Path]:
+        base = self.table_dir(table)
+        if not base.exists():
+            return []
+        return sorted(p for p in base.glob("platform=*/date=*") if p.is_dir())
+
+    def compact(self, table: str = HASHTAG_SNAPSHOTS, min_files: int = 2) -> CompactionResult:
+        """Merge each partition's files into one, keeping the first row of each snapshot id.
+
+        The merged file is renamed into place before the old files are removed; readers in that
+        instant may see both, which is harmless because every reader de-duplicates by id.
+        """
+        parts = files_before = files_after = rows_before = rows_after = 0
+        for folder in self.partitions(table):
+            files = sorted(folder.glob("[!.]*.parquet"))
+            if len(files) < min_files:
+                files_before += len(files)
+                files_after += len(files)
+                continue
+            merged = pa.concat_tables(
+                [pq.read_table(f, schema=SCHEMAS.get(table)) for f in files]
+            )
+            rows_before += merged.num_rows
+            if "snapshot_id" in merged.column_names:
+                merged = _first_per_id(merged)
+            merged = merged.sort_by([("collected_at", "ascending")]) if (
+                "collected_at" in merged.column_names
+            ) else merged
+            rows_after += merged.num_rows
+            _write_atomic(merged, folder, "compact")
+            for f in files:
+                f.unlink(missing_ok=True)
+            parts += 1
+            files_before += len(files)
+            files_after += 1
+        return CompactionResult(parts, files_before, files_after, rows_before, rows_after)
+
+
+def _first_per_id(table: pa.Table) -> pa.Table:
+    ids: list[str | None] = table["snapshot_id"].to_pylist()
+    seen: set[str | None] = set()
+    keep: list[bool] = []
+    for i in ids:
+        keep.append(i not in seen)
+        seen.add(i)
+    return table.filter(pa.array(keep))
+
+
+def utc(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
