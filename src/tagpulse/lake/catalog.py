@@ -115,8 +115,11 @@ class Catalog:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        try:
+            self._conn().executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot create catalog {self.path}: {exc}") from exc
         with self._tx() as db:
-            db.executescript(_SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
 
     def _conn(self) -> sqlite3.Connection:

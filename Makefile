@@ -1,0 +1,39 @@
+# tagpulse — every target sets up what it needs from the lock file.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := python3
+UV := $(shell ./scripts/bootstrap-uv.sh)
+RUN := $(UV) run --frozen --no-sync
+PYTEST_WORKERS ?= 2
+
+.PHONY: env demo test test-fast lint format bench clean
+
+.venv/.synced: pyproject.toml uv.lock
+	$(UV) sync --frozen --all-extras
+	@touch $@
+
+env: .venv/.synced
+
+demo: env
+	$(RUN) tagpulse demo --out demo-out
+
+lint: env
+	$(RUN) ruff check src tests benchmarks
+	$(RUN) ruff format --check src tests benchmarks
+	$(RUN) mypy
+
+test: env lint
+	$(RUN) pytest -n $(PYTEST_WORKERS) --durations=15
+
+test-fast: env
+	$(RUN) pytest -n $(PYTEST_WORKERS) -m "not slow"
+
+format: env
+	$(RUN) ruff format src tests benchmarks
+	$(RUN) ruff check --fix src tests benchmarks
+
+bench: env
+	$(RUN) python benchmarks/run_all.py --out bench-results.json
+
+clean:
+	rm -rf .venv .tools demo-out bench-results.json .pytest_cache .mypy_cache .ruff_cache

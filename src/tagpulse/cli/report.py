@@ -1,0 +1,107 @@
+"""How a running collector talks to people: rich when interactive, log lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+import orjson
+from rich.console import Console
+
+from tagpulse.records import Event, HashtagSnapshot
+
+__all__ = ["LogReporter", "RichReporter", "make_reporter"]
+
+
+class LogReporter:
+    """Structured (JSON) log lines, one per snapshot, event and flush."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+
+    def _emit(self, **fields: object) -> None:
+        fields = {"ts": round(time.time(), 3), **fields}
+        self.stream.write(orjson.dumps(fields, default=str).decode() + "\n")
+        self.stream.flush()
+
+    def snapshot(self, snapshot: HashtagSnapshot, warnings: list[str]) -> None:
+        if not self.quiet:
+            self._emit(
+                msg="snapshot",
+                platform=snapshot.platform,
+                tag=snapshot.tag,
+                post_count=snapshot.post_count,
+                top_posts=len(snapshot.top_posts),
+                collected_at=snapshot.collected_at.isoformat(),
+                account=snapshot.account,
+                warnings=len(warnings),
+            )
+
+    def event(self, event: Event) -> None:
+        if self.quiet and event.level == "info":
+            return
+        self._emit(
+            msg="event",
+            level=event.level,
+            kind=event.kind,
+            tag=event.tag,
+            account=event.account,
+            text=event.message,
+            at=event.at.isoformat(),
+        )
+
+    def sleeping(self, seconds: float, reason: str) -> None:
+        pass
+
+    def flushed(self, snapshots: int) -> None:
+        if snapshots and not self.quiet:
+            self._emit(msg="flushed", snapshots=snapshots)
+
+
+class RichReporter:
+    """A status line with counts, and warnings printed as they happen."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.snapshots = 0
+        self.warnings = 0
+        self._status = console.status("starting")
+        self._status.start()
+        self._last = ""
+
+    def _update(self, extra: str = "") -> None:
+        text = f"{self.snapshots} snapshots, {self.warnings} warnings {extra}".strip()
+        if text != self._last:
+            self._status.update(text)
+            self._last = text
+
+    def snapshot(self, snapshot: HashtagSnapshot, warnings: list[str]) -> None:
+        self.snapshots += 1
+        count = f"{snapshot.post_count:,}" if snapshot.post_count is not None else "?"
+        self._update(f"— #{snapshot.tag} {count}")
+
+    def event(self, event: Event) -> None:
+        if event.level != "info":
+            self.warnings += 1
+            self.console.print(
+                f"[yellow]{event.level}[/] {event.at:%Y-%m-%d %H:%M} {event.message}",
+                highlight=False,
+            )
+        self._update()
+
+    def sleeping(self, seconds: float, reason: str) -> None:
+        self._update(f"— sleeping {seconds / 60:.1f} min ({reason})")
+
+    def flushed(self, snapshots: int) -> None:
+        pass
+
+    def close(self) -> None:
+        self._status.stop()
+
+
+def make_reporter(console: Console, *, quiet: bool = False) -> LogReporter | RichReporter:
+    if console.is_terminal and not quiet:
+        return RichReporter(console)
+    return LogReporter(quiet=quiet)

@@ -1,0 +1,102 @@
+"""`tagpulse track`: collect hashtag snapshots for a watchlist."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from tagpulse.analysis.timeline import parse_duration
+from tagpulse.cli.common import HomeOption, console, err_console, friendly_errors, settings_for
+from tagpulse.cli.report import RichReporter, make_reporter
+from tagpulse.collect.accounts import load_accounts_file
+from tagpulse.collect.build import build_collector, fetch_sandbox_clock
+from tagpulse.collect.runner import CollectorOptions
+from tagpulse.errors import InputError
+from tagpulse.platforms.instagram.client import HashtagEndpoint
+
+__all__ = ["install_stop_handlers", "track"]
+
+
+def install_stop_handlers(stop: threading.Event) -> None:
+    """SIGINT/SIGTERM finish the request in flight, flush and exit; a second one exits now."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        err_console.print(
+            f"[bold]{signal.Signals(signum).name}[/]: finishing the request in flight, flushing…"
+        )
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+@friendly_errors
+def track(
+    tags_file: Annotated[Path, typer.Argument(help="Watchlist: one hashtag a line")],
+    every: Annotated[str, typer.Option("--every", help="Interval between snapshots of a tag")] = (
+        "30m"
+    ),
+    once: Annotated[bool, typer.Option("--once", help="One pass over the watchlist, then exit")] = (
+        False
+    ),
+    accounts: Annotated[
+        Path | None,
+        typer.Option("--accounts", help="Accounts file (TOML); stored encrypted in the catalog"),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="Platform base URL (env TAGPULSE_INSTAGRAM_BASE_URL); default the real platform",
+        ),
+    ] = None,
+    endpoint: Annotated[
+        str, typer.Option("--endpoint", help="web_info (current) or legacy (?__a=1 graphql)")
+    ] = "web_info",
+    sandbox_clock: Annotated[
+        bool,
+        typer.Option("--sandbox-clock", help="Use the sandbox's (accelerated) clock"),
+    ] = False,
+    duration: Annotated[
+        str | None,
+        typer.Option("--for", help="Stop after this much (clock) time, e.g. 14d"),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Track the tags of TAGS_FILE: one snapshot per tag every --every, until stopped."""
+    if endpoint not in ("web_info", "legacy"):
+        raise InputError("must be web_info or legacy", field="--endpoint")
+    settings = settings_for(home, instagram_base_url=base_url, sandbox=sandbox_clock or None)
+    interval = parse_duration(every)
+    clock = fetch_sandbox_clock(settings.instagram_base_url) if sandbox_clock else None
+    specs = load_accounts_file(accounts) if accounts else None
+    stop = threading.Event()
+    install_stop_handlers(stop)
+    reporter = make_reporter(err_console, quiet=quiet)
+    ep: HashtagEndpoint = "web_info" if endpoint == "web_info" else "legacy"
+    options = CollectorOptions(interval_s=interval, endpoint=ep, once=once)
+    collector = build_collector(
+        settings, tags_file, accounts=specs, options=options, clock=clock, reporter=reporter,
+        stop=stop,
+    )
+    if duration is not None:
+        collector.options.until = collector.clock.time() + parse_duration(duration)
+    try:
+        stats = collector.run()
+    finally:
+        if isinstance(reporter, RichReporter):
+            reporter.close()
+        collector.pool.close()
+    console.print(
+        f"{stats.snapshots} snapshots ({stats.acknowledged} stored), {stats.requests} requests, "
+        f"{stats.throttles} throttled, {stats.warnings} warnings, "
+        f"{stats.quarantined} quarantined → {settings.lake_dir}"
+    )

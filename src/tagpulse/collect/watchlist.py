@@ -1,0 +1,150 @@
+"""The watchlist file (``tags.txt``): one tag a line, re-read when it changes.
+
+Rules: ``#`` prefix optional; blank lines and ``# comments`` (a ``#`` followed by a space, or a
+trailing `` # ...``) ignored; tags lower-cased; duplicates merged. A tag is letters, marks and
+digits of any script plus ``_``, at most 100 characters. An optional ``platform:`` prefix names
+the platform (default instagram).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from tagpulse.errors import InputError
+
+__all__ = [
+    "MAX_TAG_LENGTH",
+    "SUPPORTED_PLATFORMS",
+    "WatchEntry",
+    "Watchlist",
+    "normalise_tag",
+    "parse_watchlist",
+]
+
+MAX_TAG_LENGTH = 100
+SUPPORTED_PLATFORMS = ("instagram",)
+_KNOWN_PLATFORMS = ("instagram", "tiktok", "x")
+
+
+@dataclass(slots=True, frozen=True)
+class WatchEntry:
+    platform: str
+    tag: str
+    line: int
+
+
+def _tag_error(tag: str) -> str | None:
+    if not tag:
+        return "empty tag"
+    if len(tag) > MAX_TAG_LENGTH:
+        return f"tag is {len(tag)} characters long; the limit is {MAX_TAG_LENGTH}"
+    for ch in tag:
+        if ch == "_":
+            continue
+        category = unicodedata.category(ch)
+        if category[0] in "LMN":
+            continue
+        name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+        if ch.isspace():
+            return "tags cannot contain spaces"
+        return f"character {ch!r} ({name}) is not allowed: use letters, digits and _"
+    return None
+
+
+def normalise_tag(text: str) -> str:
+    """``#Paris`` -> ``paris``; raises InputError for an invalid tag."""
+    tag = unicodedata.normalize("NFC", text.strip().lstrip("#")).lower()
+    problem = _tag_error(tag)
+    if problem:
+        raise InputError(f"invalid tag {text!r}: {problem}", field="tag")
+    return tag
+
+
+def parse_watchlist(text: str, path: str = "<watchlist>") -> list[WatchEntry]:
+    """Parse a watchlist; the first invalid line raises an InputError naming it."""
+    entries: dict[tuple[str, str], WatchEntry] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip().lstrip("\ufeff")
+        if not line or line == "#" or line.startswith(("# ", "#\t")):
+            continue
+        if " #" in line or "\t#" in line:
+            # A trailing comment: "nike  # brand"
+            head, _, rest = line.replace("\t", " ").partition(" #")
+            if not rest or rest[0] in " \t":
+                line = head.strip()
+        platform = "instagram"
+        if ":" in line:
+            prefix, _, line = line.partition(":")
+            platform = prefix.strip().lower()
+            line = line.strip()
+            if platform not in _KNOWN_PLATFORMS:
+                raise InputError(
+                    f"unknown platform {prefix!r}; known: {', '.join(_KNOWN_PLATFORMS)}",
+                    path=path,
+                    line=number,
+                )
+            if platform not in SUPPORTED_PLATFORMS:
+                raise InputError(
+                    f"platform {platform!r} is not supported by the tracker yet; "
+                    f"supported: {', '.join(SUPPORTED_PLATFORMS)}",
+                    path=path,
+                    line=number,
+                )
+        tag = unicodedata.normalize("NFC", line.lstrip("#")).lower()
+        problem = _tag_error(tag)
+        if problem:
+            raise InputError(f"invalid tag {raw.strip()!r}: {problem}", path=path, line=number)
+        entries.setdefault((platform, tag), WatchEntry(platform, tag, number))
+    return list(entries.values())
+
+
+class Watchlist:
+    """A watchlist file that notices when it changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._digest: str | None = None
+        self._entries: list[WatchEntry] = []
+
+    def _read(self) -> tuple[str, str]:
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read watchlist: {exc.strerror}", path=str(self.path)) from exc
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise InputError("not valid UTF-8", path=str(self.path), line=line) from exc
+        return hashlib.sha256(data).hexdigest(), text
+
+    def load(self) -> list[WatchEntry]:
+        """Read and parse the file (raises InputError on any bad line)."""
+        digest, text = self._read()
+        self._entries = parse_watchlist(text, str(self.path))
+        self._digest = digest
+        return self._entries
+
+    @property
+    def entries(self) -> list[WatchEntry]:
+        return list(self._entries)
+
+    def reload_if_changed(self) -> bool:
+        """Re-read when the content changed; True if the entries were replaced.
+
+        A bad edit raises InputError and keeps the previous entries, so a running collector can
+        report it and go on with what it had.
+        """
+        digest, text = self._read()
+        if digest == self._digest:
+            return False
+        entries = parse_watchlist(text, str(self.path))
+        self._digest = digest
+        changed = [(e.platform, e.tag) for e in entries] != [
+            (e.platform, e.tag) for e in self._entries
+        ]
+        self._entries = entries
+        return changed
