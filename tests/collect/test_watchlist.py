@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tagpulse.collect.watchlist import Watchlist, WatchEntry, normalise_tag, parse_watchlist
+from tagpulse.collect.watchlist import WatchEntry, Watchlist, normalise_tag, parse_watchlist
 from tagpulse.errors import InputError
 
 

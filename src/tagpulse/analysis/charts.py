@@ -13,6 +13,7 @@ import html
 import math
 import os
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -254,6 +255,10 @@ def _svg(series: Series, *, headline: str, interval_s: int, log_scale: bool) -> 
     if t1 <= t0:
         # One bucket only: give it room either side so it lands mid-plot.
         t0, t1 = t0 - interval_s / 2, t1 + interval_s / 2
+    elif has_data:
+        # A little air either side, so the first and last points are not on the frame.
+        pad = (t1 - t0) * 0.02
+        t0, t1 = t0 - pad, t1 + pad
 
     out: list[str] = [
         f'<svg id="tagpulse-chart" xmlns="http://www.w3.org/2000/svg" '
@@ -261,6 +266,7 @@ def _svg(series: Series, *, headline: str, interval_s: int, log_scale: bool) -> 
         f'aria-label="{html.escape(headline)}" data-width="{_WIDTH}" '
         f'data-x0="{_LEFT}" data-x1="{plot_right}" data-t0="{t0}" data-t1="{t1}" '
         f'data-colors="{" ".join(colors)}">',
+        f"<style>{_SVG_CSS}</style>",
         f'<text class="title" x="{_LEFT}" y="30">{html.escape(headline)}</text>',
         f'<rect class="frame" x="{_LEFT}" y="{_TOP}" width="{plot_right - _LEFT}" '
         f'height="{_PLOT_HEIGHT}"/>',
@@ -338,25 +344,30 @@ _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 16px;
        color: #222; background: #fff; }
 main { max-width: 980px; }
-svg { max-width: 100%; height: auto; }
-svg text { font-size: 12px; fill: #333; }
-svg .title { font-size: 17px; font-weight: 600; }
-svg .frame { fill: none; stroke: #999; }
-svg .grid { stroke: #e5e5e5; }
-svg .tick { stroke: #999; }
-svg .ytick { text-anchor: end; font-variant-numeric: tabular-nums; }
-svg .xtick { text-anchor: middle; }
-svg .series { fill: none; stroke-width: 1.8; stroke-linejoin: round; }
-svg .legend line { stroke-width: 3; }
-svg .legend.empty text { fill: #999; }
-svg .nodata { font-size: 22px; fill: #888; text-anchor: middle; }
-#tagpulse-guide { stroke: #888; stroke-dasharray: 3 3; }
+#tagpulse-chart { max-width: 100%; height: auto; }
 #tagpulse-tooltip { position: absolute; display: none; pointer-events: none; background: #fff;
   border: 1px solid #bbb; border-radius: 4px; padding: 6px 8px; font-size: 12px;
   box-shadow: 0 2px 6px rgba(0,0,0,.15); font-variant-numeric: tabular-nums; }
 #tagpulse-tooltip .when { font-weight: 600; margin-bottom: 2px; }
 #tagpulse-tooltip .swatch { display: inline-block; width: 10px; height: 10px;
   margin-right: 6px; border-radius: 2px; }
+"""
+
+# Inside the <svg>, so the chart keeps its look when saved or copied out of the page.
+_SVG_CSS = """
+text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 12px;
+       fill: #333; }
+.title { font-size: 17px; font-weight: 600; }
+.frame { fill: none; stroke: #999; }
+.grid { stroke: #e5e5e5; }
+.tick { stroke: #999; }
+.ytick { text-anchor: end; font-variant-numeric: tabular-nums; }
+.xtick { text-anchor: middle; }
+.series { fill: none; stroke-width: 1.8; stroke-linejoin: round; }
+.legend line { stroke-width: 3; }
+.legend.empty text { fill: #999; }
+.nodata { font-size: 22px; fill: #888; text-anchor: middle; }
+#tagpulse-guide { stroke: #888; stroke-dasharray: 3 3; }
 """
 
 # Reads the embedded data, never the DOM text, and writes with textContent only, so a hostile
@@ -524,14 +535,19 @@ def _draw_png(series: Series, tmp: Path, *, title: str, interval_s: int, log_sca
         )
     if series:
         ax.legend(loc="best", fontsize=9, frameon=True)
-    fig.savefig(
-        tmp,
-        format="png",
-        metadata={
-            "Title": title,
-            "Description": chart_json(series, title=title, interval_s=interval_s),
-        },
-    )
+    with warnings.catch_warnings():
+        # Emoji in tag names have no glyph in the bundled font; a box is drawn, which is fine.
+        warnings.filterwarnings(
+            "ignore", message=r"Glyph .* missing from font", category=UserWarning
+        )
+        fig.savefig(
+            tmp,
+            format="png",
+            metadata={
+                "Title": title,
+                "Description": chart_json(series, title=title, interval_s=interval_s),
+            },
+        )
 
 
 def write_chart_png(

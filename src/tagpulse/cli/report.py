@@ -17,9 +17,16 @@ __all__ = ["LogReporter", "RichReporter", "make_reporter"]
 class LogReporter:
     """Structured (JSON) log lines, one per snapshot, event and flush."""
 
-    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        quiet: bool = False,
+        skip_kinds: frozenset[str] = frozenset(),
+    ) -> None:
         self.stream = stream or sys.stderr
         self.quiet = quiet
+        self.skip_kinds = skip_kinds
 
     def _emit(self, **fields: object) -> None:
         fields = {"ts": round(time.time(), 3), **fields}
@@ -40,7 +47,7 @@ class LogReporter:
             )
 
     def event(self, event: Event) -> None:
-        if self.quiet and event.level == "info":
+        if (self.quiet and event.level == "info") or event.kind in self.skip_kinds:
             return
         self._emit(
             msg="event",
@@ -63,8 +70,9 @@ class LogReporter:
 class RichReporter:
     """A status line with counts, and warnings printed as they happen."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, skip_kinds: frozenset[str] = frozenset()) -> None:
         self.console = console
+        self.skip_kinds = skip_kinds
         self.snapshots = 0
         self.warnings = 0
         self._status = console.status("starting")
@@ -85,6 +93,7 @@ class RichReporter:
     def event(self, event: Event) -> None:
         if event.level != "info":
             self.warnings += 1
+        if event.level != "info" and event.kind not in self.skip_kinds:
             self.console.print(
                 f"[yellow]{event.level}[/] {event.at:%Y-%m-%d %H:%M} {event.message}",
                 highlight=False,
@@ -101,7 +110,10 @@ class RichReporter:
         self._status.stop()
 
 
-def make_reporter(console: Console, *, quiet: bool = False) -> LogReporter | RichReporter:
-    if console.is_terminal and not quiet:
-        return RichReporter(console)
-    return LogReporter(quiet=quiet)
+def make_reporter(
+    console: Console, *, quiet: bool = False, skip_kinds: frozenset[str] = frozenset()
+) -> LogReporter | RichReporter:
+    """Rich status when the console is a terminal, JSON log lines otherwise."""
+    if console.is_terminal:
+        return RichReporter(console, skip_kinds)
+    return LogReporter(quiet=quiet, skip_kinds=skip_kinds)

@@ -82,7 +82,11 @@ def status(
         table.add_column(col)
     for a in accounts:
         table.add_row(
-            a.alias, a.platform, a.state, _when(a.cooldown_until), str(a.failures),
+            a.alias,
+            a.platform,
+            a.state,
+            _when(a.cooldown_until),
+            str(a.failures),
             a.last_error or "",
         )
     if not accounts:

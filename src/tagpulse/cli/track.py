@@ -84,7 +84,12 @@ def track(
     ep: HashtagEndpoint = "web_info" if endpoint == "web_info" else "legacy"
     options = CollectorOptions(interval_s=interval, endpoint=ep, once=once)
     collector = build_collector(
-        settings, tags_file, accounts=specs, options=options, clock=clock, reporter=reporter,
+        settings,
+        tags_file,
+        accounts=specs,
+        options=options,
+        clock=clock,
+        reporter=reporter,
         stop=stop,
     )
     if duration is not None:

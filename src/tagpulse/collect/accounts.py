@@ -85,9 +85,7 @@ class SecretBox:
 def _number(entry: dict[str, Any], key: str, default: float, path: str, index: int) -> float:
     value = entry.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise InputError(
-            f"account #{index}: {key} must be a positive number", path=path, field=key
-        )
+        raise InputError(f"account #{index}: {key} must be a positive number", path=path, field=key)
     return float(value)
 
 

@@ -186,8 +186,9 @@ class Collector:
             )
 
     # -- one request ---------------------------------------------------------------------------
-    def _archive(self, response: Response | None, error: PlatformError | None, account: Account,
-                 task: Task) -> str | None:
+    def _archive(
+        self, response: Response | None, error: PlatformError | None, account: Account, task: Task
+    ) -> str | None:
         body = response.body if response is not None else (error.body if error else None)
         if body is None:
             return None
@@ -223,7 +224,10 @@ class Collector:
         raw_id = self._archive(response, None, account, task)
         try:
             parsed = parse_hashtag(
-                response.body, tag=task.tag, collected_at=collected, account=account.alias,
+                response.body,
+                tag=task.tag,
+                collected_at=collected,
+                account=account.alias,
                 raw_id=raw_id,
             )
         except PayloadError as error:
@@ -236,26 +240,46 @@ class Collector:
                 location=response.url,
             )
             self._event(
-                "warning", "quarantined", f"#{task.tag}: answer quarantined: {error}",
-                task=task, account=account.alias, raw_id=raw_id,
+                "warning",
+                "quarantined",
+                f"#{task.tag}: answer quarantined: {error}",
+                task=task,
+                account=account.alias,
+                raw_id=raw_id,
             )
             self._retry(task, now)
             return
         if account.breaker.failures:
-            self._event("info", "breaker_closed", f"account {account.alias} is serving again",
-                        account=account.alias)
+            self._event(
+                "info",
+                "breaker_closed",
+                f"account {account.alias} is serving again",
+                account=account.alias,
+            )
         account.breaker.succeed()
         self._persist_account(account, now)
         for warning in parsed.warnings:
-            self._event("warning", "payload_warning", f"#{task.tag}: {warning}", task=task,
-                        account=account.alias, raw_id=raw_id)
+            self._event(
+                "warning",
+                "payload_warning",
+                f"#{task.tag}: {warning}",
+                task=task,
+                account=account.alias,
+                raw_id=raw_id,
+            )
         snapshot = parsed.snapshot
         self._pending.snapshots.append(snapshot)
         self._pending.slots.append(utc_from_epoch(task.slot))
         nxt = self.scheduler.done(task, now)
         self._pending.done.append(
-            (task.platform, task.tag, task.slot, now, snapshot.post_count,
-             nxt.due if nxt else float("nan"))
+            (
+                task.platform,
+                task.tag,
+                task.slot,
+                now,
+                snapshot.post_count,
+                nxt.due if nxt else float("nan"),
+            )
         )
         self.stats.snapshots += 1
         self._once_left.discard(task.key)
@@ -271,8 +295,9 @@ class Collector:
     def _failed(self, task: Task, account: Account, error: PlatformError) -> None:
         now = self.clock.time()
         if isinstance(error, NotFound):
-            self._event("warning", "not_found", f"#{task.tag}: {error}", task=task,
-                        account=account.alias)
+            self._event(
+                "warning", "not_found", f"#{task.tag}: {error}", task=task, account=account.alias
+            )
             self.stats.failures += 1
             self.scheduler.done(task, now)
             self._once_left.discard(task.key)
@@ -282,32 +307,46 @@ class Collector:
             length = account.breaker.trip(error, now)
             self._persist_account(account, now)
             self._event(
-                "warning", "breaker_open",
+                "warning",
+                "breaker_open",
                 f"account {account.alias} cooling for {length / 60:.0f} min after "
                 f"{type(error).__name__}: {error}",
-                task=task, account=account.alias, now_db=True,
+                task=task,
+                account=account.alias,
+                now_db=True,
             )
         else:
             self.stats.failures += 1
-            self._event("warning", "request_failed", f"#{task.tag}: {error}", task=task,
-                        account=account.alias)
+            self._event(
+                "warning",
+                "request_failed",
+                f"#{task.tag}: {error}",
+                task=task,
+                account=account.alias,
+            )
         self._retry(task, now)
 
     def _retry(self, task: Task, now: float) -> None:
         if task.attempts + 1 >= self.options.max_attempts:
             self.stats.slots_missed += 1
-            self._event("warning", "slot_missed",
-                        f"#{task.tag}: gave up on this slot after {task.attempts + 1} attempts",
-                        task=task)
+            self._event(
+                "warning",
+                "slot_missed",
+                f"#{task.tag}: gave up on this slot after {task.attempts + 1} attempts",
+                task=task,
+            )
             self.scheduler.done(task, now)
             self._once_left.discard(task.key)
             return
         _, same_slot = self.scheduler.retry(task, now, self.options.retry_delay_s)
         if not same_slot:
             self.stats.slots_missed += 1
-            self._event("warning", "slot_missed",
-                        f"#{task.tag}: slot at {utc_from_epoch(task.slot):%Y-%m-%d %H:%M} missed",
-                        task=task)
+            self._event(
+                "warning",
+                "slot_missed",
+                f"#{task.tag}: slot at {utc_from_epoch(task.slot):%Y-%m-%d %H:%M} missed",
+                task=task,
+            )
             self._once_left.discard(task.key)
 
     # -- flushing ------------------------------------------------------------------------------
@@ -323,8 +362,13 @@ class Collector:
             written = self.archive.write(fresh)
             self.catalog.index_raw(
                 [
-                    (h, str(path), pending.raw[h].platform, pending.raw[h].endpoint,
-                     pending.raw[h].collected_at.timestamp())
+                    (
+                        h,
+                        str(path),
+                        pending.raw[h].platform,
+                        pending.raw[h].endpoint,
+                        pending.raw[h].collected_at.timestamp(),
+                    )
                     for h, path in written.items()
                 ]
             )
@@ -390,9 +434,13 @@ class Collector:
                 if account is None:
                     if self.pool.all_cooling(now) and not announced_cooling:
                         announced_cooling = True
-                        self._event("warning", "all_cooling",
-                                    f"all accounts are cooling down; sleeping {wait / 60:.1f} min "
-                                    "until the first is usable", now_db=True)
+                        self._event(
+                            "warning",
+                            "all_cooling",
+                            f"all accounts are cooling down; sleeping {wait / 60:.1f} min "
+                            "until the first is usable",
+                            now_db=True,
+                        )
                     self.flush()
                     self._sleep(wait, "no account available")
                     continue

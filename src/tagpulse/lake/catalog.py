@@ -177,9 +177,7 @@ class Catalog:
         )
         return [ScheduleRow(*r) for r in rows]
 
-    def acknowledge(
-        self, done: Sequence[tuple[str, str, float, float, int | None, float]]
-    ) -> None:
+    def acknowledge(self, done: Sequence[tuple[str, str, float, float, int | None, float]]) -> None:
         """Record flushed snapshots: (platform, tag, slot, success_at, count, next_due)."""
         with self._tx() as db:
             db.executemany(
@@ -310,8 +308,8 @@ class Catalog:
 
     def warning_counts(self) -> dict[tuple[str, str], int]:
         rows = self.query(
-            "SELECT platform, tag, COUNT(*) FROM events WHERE level = 'warning' AND tag IS NOT NULL "
-            "GROUP BY platform, tag"
+            "SELECT platform, tag, COUNT(*) FROM events "
+            "WHERE level = 'warning' AND tag IS NOT NULL GROUP BY platform, tag"
         )
         return {(r[0], r[1]): int(r[2]) for r in rows}
 

@@ -64,7 +64,7 @@ def read_raw_file(path: Path) -> Iterator[dict[str, Any]]:
 
 
 class RawArchive:
-    """Writes batches of envelopes to ``<lake>/raw/platform=<p>/date=<d>/<ts>-<uuid>.ndjson.zst``."""
+    """Writes envelope batches to ``raw/platform=<p>/date=<d>/<ts>-<uuid>.ndjson.zst``."""
 
     def __init__(self, lake_dir: Path) -> None:
         self.root = lake_dir / "raw"

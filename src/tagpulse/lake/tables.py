@@ -150,7 +150,9 @@ class LakeWriter:
     def table_dir(self, table: str) -> Path:
         return self.root / table
 
-    def write_table(self, table: str, platform: str, data: pa.Table, date_column: str) -> list[Path]:
+    def write_table(
+        self, table: str, platform: str, data: pa.Table, date_column: str
+    ) -> list[Path]:
         """Write an Arrow table, split into platform/date partitions by ``date_column``."""
         if data.num_rows == 0:
             return []
@@ -198,15 +200,15 @@ class LakeWriter:
                 files_before += len(files)
                 files_after += len(files)
                 continue
-            merged = pa.concat_tables(
-                [pq.read_table(f, schema=SCHEMAS.get(table)) for f in files]
-            )
+            merged = pa.concat_tables([pq.read_table(f, schema=SCHEMAS.get(table)) for f in files])
             rows_before += merged.num_rows
             if "snapshot_id" in merged.column_names:
                 merged = _first_per_id(merged)
-            merged = merged.sort_by([("collected_at", "ascending")]) if (
-                "collected_at" in merged.column_names
-            ) else merged
+            merged = (
+                merged.sort_by([("collected_at", "ascending")])
+                if ("collected_at" in merged.column_names)
+                else merged
+            )
             rows_after += merged.num_rows
             _write_atomic(merged, folder, "compact")
             for f in files:

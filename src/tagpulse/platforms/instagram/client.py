@@ -69,7 +69,9 @@ def classify(status: int, body: bytes, location: str | None, url: str) -> Platfo
         return None
     message, doc = _message(body)
     if status == 429:
-        return RateLimited(f"429 Too Many Requests: {message or 'rate limited'}", url=url, status=429)
+        return RateLimited(
+            f"429 Too Many Requests: {message or 'rate limited'}", url=url, status=429
+        )
     if status in (301, 302, 303, 307, 308):
         if location and ("/accounts/login" in location or "/challenge" in location):
             kind = CheckpointRequired if "/challenge" in location else LoginRequired
@@ -101,9 +103,7 @@ class InstagramClient:
         timeout: float = 20.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        transport = httpx.HTTPTransport(
-            local_address=source_address, proxy=proxy, retries=0
-        )
+        transport = httpx.HTTPTransport(local_address=source_address, proxy=proxy, retries=0)
         cookies = {"sessionid": session_id} if session_id else None
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -138,7 +138,9 @@ class InstagramClient:
             raise TransportError(f"timed out: {exc}", url=url) from exc
         except (httpx.TransportError, httpx.StreamError) as exc:
             # Resets, refused connections and answers cut short all land here.
-            raise TransportError(f"connection failed: {type(exc).__name__}: {exc}", url=url) from exc
+            raise TransportError(
+                f"connection failed: {type(exc).__name__}: {exc}", url=url
+            ) from exc
         error = classify(answer.status_code, body, answer.headers.get("location"), url)
         if error is not None:
             error.body = body

@@ -149,8 +149,8 @@ def _graphql_node(node: Mapping[str, Any], warnings: list[str]) -> PostRef | Non
         text = _dig(caption_edges[0], "node", "text")
         caption = text if isinstance(text, str) else None
     typename = node.get("__typename")
-    media_type: MediaType = _TYPENAMES.get(typename, "unknown") if isinstance(typename, str) else (
-        "unknown"
+    media_type: MediaType = (
+        _TYPENAMES.get(typename, "unknown") if isinstance(typename, str) else ("unknown")
     )
     if media_type == "unknown" and isinstance(node.get("is_video"), bool):
         media_type = "video" if node["is_video"] else "image"
@@ -262,7 +262,7 @@ def parse_hashtag(
 
     post_count = _int_or_none(raw_count, "post count", warnings)
     if raw_count is None:
-        warnings.append(f"#{tag}: the platform did not report a post count")
+        warnings.append("the platform did not report a post count")
     elif post_count is not None and post_count < 0:
         warnings.append(f"post count: negative value {post_count} ignored")
         post_count = None

@@ -3,7 +3,8 @@
 The shapes copy the recorded payloads in ``shared/fixtures/instagram_web`` (``media.json`` for
 api/v1 media items, ``hashtag.json`` for graphql nodes, ``checkpoint/*`` and
 ``medias-error.json`` for the failures), so that the same parsers read the sandbox and the real
-platform. Nothing here does I/O; randomness comes from the ``random.Random`` passed in.
+platform. It also names the failures the sandbox can inject (:class:`FaultConfig`). Nothing
+here does I/O; randomness comes from the ``random.Random`` passed in.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tagpulse.errors import ConfigError
+
 __all__ = [
     "APP_ID",
+    "FAULT_KINDS",
     "LANGUAGES",
     "MALFORMED_BODY",
     "NOT_FOUND_BODY",
@@ -22,7 +26,9 @@ __all__ = [
     "USERAGENT_MISMATCH_BODY",
     "WAIT_401_BODY",
     "Author",
+    "FaultConfig",
     "checkpoint_body",
+    "fault_kind",
     "graphql_node",
     "hashtag_id",
     "ig_media_pk",
@@ -32,6 +38,65 @@ __all__ = [
     "shortcode_from_pk",
     "web_info_payload",
 ]
+
+FAULT_KINDS: tuple[str, ...] = (
+    "429",
+    "401",
+    "login",
+    "checkpoint",
+    "reset",
+    "truncated",
+    "malformed",
+)
+"""Short names of the injectable failures, in the order FaultConfig lists them."""
+
+_FIELD_TO_KIND = {
+    "rate_limit_429": "429",
+    "wait_401": "401",
+    "login_redirect": "login",
+    "checkpoint": "checkpoint",
+    "connection_reset": "reset",
+    "truncated_json": "truncated",
+    "malformed_json": "malformed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FaultConfig:
+    """Probability, per authenticated data request, of each injected failure (seeded)."""
+
+    rate_limit_429: float = 0.0
+    wait_401: float = 0.0
+    login_redirect: float = 0.0
+    checkpoint: float = 0.0
+    connection_reset: float = 0.0
+    truncated_json: float = 0.0
+    malformed_json: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        total = 0.0
+        for name in _FIELD_TO_KIND:
+            p = float(getattr(self, name))
+            if not 0.0 <= p <= 1.0:
+                raise ConfigError(f"FaultConfig.{name} = {p}: a probability must be in [0, 1]")
+            total += p
+        if total > 1.0 + 1e-9:
+            raise ConfigError(f"FaultConfig probabilities add up to {total:.3f}; keep them <= 1")
+
+    def weighted_kinds(self) -> list[tuple[str, float]]:
+        return [(kind, float(getattr(self, name))) for name, kind in _FIELD_TO_KIND.items()]
+
+
+def fault_kind(kind: str) -> str:
+    """The short name (FAULT_KINDS) of a fault given by short or FaultConfig field name."""
+    kind = _FIELD_TO_KIND.get(kind, kind)
+    if kind not in FAULT_KINDS:
+        raise ConfigError(
+            f"unknown fault {kind!r}: use one of {list(FAULT_KINDS)} or a FaultConfig field name"
+        )
+    return kind
+
 
 APP_ID = "936619743392459"
 """The web app id real clients send as ``X-IG-App-ID``."""

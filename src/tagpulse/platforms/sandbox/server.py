@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import logging
 import math
 import random
 import re
@@ -29,20 +30,22 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import orjson
 
-from tagpulse.errors import ConfigError
 from tagpulse.platforms.sandbox.clock import Clock
 from tagpulse.platforms.sandbox.payloads import (
     APP_ID,
+    FAULT_KINDS,
     MALFORMED_BODY,
     NOT_FOUND_BODY,
     RATE_LIMIT_BODY,
     USERAGENT_MISMATCH_BODY,
     WAIT_401_BODY,
+    FaultConfig,
     checkpoint_body,
+    fault_kind,
     legacy_hashtag_payload,
     web_info_payload,
 )
-from tagpulse.platforms.sandbox.world import AccountSpec, World
+from tagpulse.platforms.sandbox.world import AccountSpec, Limits, TokenBucket, World
 
 __all__ = [
     "FAULT_KINDS",
@@ -54,26 +57,7 @@ __all__ = [
     "serve_forever",
 ]
 
-FAULT_KINDS: tuple[str, ...] = (
-    "429",
-    "401",
-    "login",
-    "checkpoint",
-    "reset",
-    "truncated",
-    "malformed",
-)
-"""Short names of the injectable failures, in the order FaultConfig lists them."""
-
-_FIELD_TO_KIND = {
-    "rate_limit_429": "429",
-    "wait_401": "401",
-    "login_redirect": "login",
-    "checkpoint": "checkpoint",
-    "connection_reset": "reset",
-    "truncated_json": "truncated",
-    "malformed_json": "malformed",
-}
+_log = logging.getLogger(__name__)
 _EXPLORE = re.compile(r"^/explore/tags/([^/]+)/?$")
 _LOGIN_PAGE = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Login • Instagram'
@@ -81,50 +65,6 @@ _LOGIN_PAGE = (
     '<input name="username"><input name="password" type="password">'
     '<button type="submit">Log in</button></form></body></html>'
 )
-
-
-@dataclass(frozen=True, slots=True)
-class FaultConfig:
-    """Probability, per authenticated data request, of each injected failure (seeded)."""
-
-    rate_limit_429: float = 0.0
-    wait_401: float = 0.0
-    login_redirect: float = 0.0
-    checkpoint: float = 0.0
-    connection_reset: float = 0.0
-    truncated_json: float = 0.0
-    malformed_json: float = 0.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        total = 0.0
-        for name in _FIELD_TO_KIND:
-            p = float(getattr(self, name))
-            if not 0.0 <= p <= 1.0:
-                raise ConfigError(f"FaultConfig.{name} = {p}: a probability must be in [0, 1]")
-            total += p
-        if total > 1.0 + 1e-9:
-            raise ConfigError(f"FaultConfig probabilities add up to {total:.3f}; keep them <= 1")
-
-    def weighted_kinds(self) -> list[tuple[str, float]]:
-        return [(kind, float(getattr(self, name))) for name, kind in _FIELD_TO_KIND.items()]
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Per-IP budget, cooldown and ban policy (simulated seconds)."""
-
-    ip_capacity: float = 60.0
-    ip_refill_per_hour: float = 2000.0
-    cooldown_s: float = 600.0
-    ban_after_violations: int = 3
-    log_limit: int = 1_000_000
-
-    def __post_init__(self) -> None:
-        if self.ip_capacity < 1 or self.ip_refill_per_hour < 0 or self.cooldown_s < 0:
-            raise ConfigError("Limits: ip_capacity >= 1, ip_refill_per_hour >= 0, cooldown_s >= 0")
-        if self.ban_after_violations < 1 or self.log_limit < 0:
-            raise ConfigError("Limits: ban_after_violations >= 1 and log_limit >= 0")
 
 
 class RequestRecord(NamedTuple):
@@ -142,29 +82,6 @@ class RequestRecord(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         return self._asdict()
-
-
-class TokenBucket:
-    """``capacity`` tokens, refilled at ``refill_per_hour`` of simulated time."""
-
-    def __init__(self, capacity: float, refill_per_hour: float, now: float) -> None:
-        self.capacity = capacity
-        self.refill_per_hour = refill_per_hour
-        self.tokens = capacity
-        self.updated = now
-
-    def available(self, now: float) -> float:
-        if now > self.updated:
-            gained = (now - self.updated) * self.refill_per_hour / 3600.0
-            self.tokens = min(self.capacity, self.tokens + gained)
-            self.updated = now
-        return self.tokens
-
-    def take(self, now: float) -> bool:
-        if self.available(now) < 1.0:
-            return False
-        self.tokens -= 1.0
-        return True
 
 
 @dataclass(slots=True)
@@ -203,19 +120,15 @@ def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> _
     return _Reply(status, orjson.dumps(payload), headers=headers or {})
 
 
-def _normalise_kind(kind: str) -> str:
-    kind = _FIELD_TO_KIND.get(kind, kind)
-    if kind not in FAULT_KINDS:
-        raise ConfigError(
-            f"unknown fault {kind!r}: use one of {list(FAULT_KINDS)} or a FaultConfig field name"
-        )
-    return kind
-
-
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
     app: SandboxServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The default prints a traceback to stderr; the sandbox must stay silent (clients that
+        # hang up mid-answer are routine here), so it goes to the debug log instead.
+        _log.debug("sandbox: error while answering %s", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -374,7 +287,7 @@ class SandboxServer:
 
     def script_faults(self, account_alias: str, faults: Sequence[str]) -> None:
         """Make the account's next data requests fail in this order (see FAULT_KINDS)."""
-        kinds = [_normalise_kind(kind) for kind in faults]
+        kinds = [fault_kind(kind) for kind in faults]
         with self._lock:
             state = self._accounts.get(account_alias)
             if state is None:

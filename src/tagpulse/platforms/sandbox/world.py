@@ -37,7 +37,9 @@ __all__ = [
     "WEEK",
     "AccountSpec",
     "Burst",
+    "Limits",
     "TagSpec",
+    "TokenBucket",
     "World",
     "default_accounts",
     "default_tags",
@@ -118,8 +120,48 @@ class AccountSpec:
             object.__setattr__(self, "pk", 40_000_000_000 + zlib.crc32(self.alias.encode()))
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-IP budget, cooldown and ban policy (simulated seconds)."""
+
+    ip_capacity: float = 60.0
+    ip_refill_per_hour: float = 2000.0
+    cooldown_s: float = 600.0
+    ban_after_violations: int = 3
+    log_limit: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        if self.ip_capacity < 1 or self.ip_refill_per_hour < 0 or self.cooldown_s < 0:
+            raise ConfigError("Limits: ip_capacity >= 1, ip_refill_per_hour >= 0, cooldown_s >= 0")
+        if self.ban_after_violations < 1 or self.log_limit < 0:
+            raise ConfigError("Limits: ban_after_violations >= 1 and log_limit >= 0")
+
+
+class TokenBucket:
+    """``capacity`` tokens, refilled at ``refill_per_hour`` of simulated time."""
+
+    def __init__(self, capacity: float, refill_per_hour: float, now: float) -> None:
+        self.capacity = capacity
+        self.refill_per_hour = refill_per_hour
+        self.tokens = capacity
+        self.updated = now
+
+    def available(self, now: float) -> float:
+        if now > self.updated:
+            gained = (now - self.updated) * self.refill_per_hour / 3600.0
+            self.tokens = min(self.capacity, self.tokens + gained)
+            self.updated = now
+        return self.tokens
+
+    def take(self, now: float) -> bool:
+        if self.available(now) < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
 def default_tags() -> list[TagSpec]:
-    """Eight demo tags with different behaviour (see the module docstring of each choice)."""
+    """Eight demo tags, each behaving differently (steady, campaign, seasonal, hidden, slow)."""
     campaign = 3 * DAY + 9 * HOUR  # nike's campaign starts on the 4th day, 09:00 UTC
     return [
         TagSpec("paris", 125_782_874, 420.0, 0.001, 0.1, (), False, 0.3),

@@ -1,0 +1,30 @@
+"""The `tagpulse` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from tagpulse.cli import demo, lake, sandbox
+from tagpulse.cli.status import status
+from tagpulse.cli.track import track
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="tagpulse",
+    help="Track hashtags over time, keep every answer in an open data lake, chart it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(track)
+app.command()(status)
+app.command()(lake.chart)
+app.command()(lake.export)
+app.command()(lake.compact)
+app.command()(demo.demo)
+app.add_typer(sandbox.app, name="sandbox")
+
+
+def main() -> None:
+    app()

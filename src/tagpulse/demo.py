@@ -1,0 +1,153 @@
+"""The demo: a sandbox world tracked for two simulated weeks in about a minute of wall time.
+
+Everything real but the platform: the sandbox HTTP server on loopback, the collector with its
+accounts, token buckets and breakers, the raw archive, Parquet, the catalog, DuckDB, the charts.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tagpulse.analysis.charts import write_chart
+from tagpulse.analysis.timeline import timeline_series
+from tagpulse.collect.accounts import AccountSpec
+from tagpulse.collect.breaker import BackoffPolicy
+from tagpulse.collect.build import build_collector
+from tagpulse.collect.runner import CollectorOptions, Reporter, RunStats
+from tagpulse.config import Settings
+from tagpulse.errors import ConfigError
+from tagpulse.lake.catalog import Catalog
+from tagpulse.lake.query import LakeQuery
+from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, LakeWriter
+from tagpulse.platforms.sandbox.clock import AcceleratedClock
+from tagpulse.platforms.sandbox.server import FaultConfig, SandboxServer
+from tagpulse.platforms.sandbox.world import World, default_accounts
+
+__all__ = ["DEMO_FAULTS", "DemoResult", "run_demo"]
+
+DAY = 86_400.0
+_MARKER = ".tagpulse-demo"
+
+#: Enough trouble to see the breaker and the quarantine work, not enough to hide the data.
+DEMO_FAULTS = FaultConfig(
+    rate_limit_429=0.004,
+    wait_401=0.002,
+    login_redirect=0.001,
+    checkpoint=0.0005,
+    connection_reset=0.002,
+    truncated_json=0.001,
+    malformed_json=0.001,
+    seed=11,
+)
+
+
+@dataclass(slots=True)
+class DemoResult:
+    home: Path
+    tags_file: Path
+    chart_html: Path
+    chart_png: Path
+    summary: list[dict[str, Any]]
+    stats: RunStats
+    wall_seconds: float
+    simulated_days: float
+    server_stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _fresh_home(out: Path) -> Path:
+    home = out / "tagpulse-data"
+    if home.exists():
+        if not (home / _MARKER).exists():
+            raise ConfigError(f"{home} exists and is not a demo lake; choose another --out")
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    (home / _MARKER).write_text("made by `tagpulse demo`; safe to delete\n")
+    return home
+
+
+def run_demo(
+    out: Path,
+    *,
+    days: float = 14.0,
+    wall_seconds: float = 60.0,
+    interval_s: float = 1800.0,
+    accounts: int = 3,
+    faults: FaultConfig = DEMO_FAULTS,
+    reporter: Reporter | None = None,
+    stop: threading.Event | None = None,
+) -> DemoResult:
+    """Run the whole pipeline against a fresh sandbox; returns what it made."""
+    out.mkdir(parents=True, exist_ok=True)
+    home = _fresh_home(out)
+    world = World(seed=7, accounts=default_accounts(accounts))
+    tags_file = out / "tags.txt"
+    tags_file.write_text(
+        "# tagpulse demo watchlist: a city, a competitor set, a campaign tag, a seasonal tag,\n"
+        "# a tag whose count the platform hides, and a slow one\n"
+        + "".join(f"#{name}\n" for name in world.tags)
+    )
+    speed = days * DAY / wall_seconds
+    clock = AcceleratedClock.starting_now(world.start, speed)
+    started = time.monotonic()
+    with SandboxServer(world, clock, faults=faults).start() as server:
+        settings = Settings(home=home, instagram_base_url=server.base_url, sandbox=True)
+        # The collector's budget sits just under each sandbox account's, as a careful user sets.
+        specs = [
+            AccountSpec(
+                alias=a.alias,
+                session_id=a.session_id,
+                requests_per_hour=a.refill_per_hour * 0.95,
+                burst=a.capacity,
+            )
+            for a in world.accounts
+        ]
+        options = CollectorOptions(
+            interval_s=interval_s,
+            until=world.start + days * DAY,
+            flush_every=500,
+            flush_wall_s=2.0,
+            max_wall_sleep_s=0.25,
+            seed=7,
+        )
+        collector = build_collector(
+            settings,
+            tags_file,
+            accounts=specs,
+            options=options,
+            clock=clock,
+            reporter=reporter,
+            stop=stop,
+            policy=BackoffPolicy(),
+        )
+        try:
+            stats = collector.run()
+        finally:
+            collector.pool.close()
+        server_stats = server.stats()
+    wall = time.monotonic() - started
+    LakeWriter(settings.lake_dir).compact(HASHTAG_SNAPSHOTS)
+    query = LakeQuery(settings.lake_dir)
+    summary = query.tag_summary()
+    warnings = Catalog(settings.catalog_path).warning_counts()
+    for row in summary:
+        row["warnings"] = warnings.get((row["platform"], row["tag"]), 0)
+    series = timeline_series(query, list(world.tags), interval_s=3600, since=None, until=None)
+    title = f"tagpulse demo: post count per tag, {days:g} simulated days"
+    html = write_chart(series, out / "chart.html", title=title, interval_s=3600, log_scale=True)
+    png = write_chart(series, out / "chart.png", title=title, interval_s=3600, log_scale=True)
+    return DemoResult(
+        home=home,
+        tags_file=tags_file,
+        chart_html=html,
+        chart_png=png,
+        summary=summary,
+        stats=stats,
+        wall_seconds=wall,
+        simulated_days=days,
+        server_stats=server_stats,
+    )
