@@ -91,6 +91,7 @@ def run_demo(
         "# a tag whose count the platform hides, and a slow one\n"
         + "".join(f"#{name}\n" for name in world.tags)
     )
+    LakeWriter.warm_up()
     speed = days * DAY / wall_seconds
     clock = AcceleratedClock.starting_now(world.start, speed)
     started = time.monotonic()

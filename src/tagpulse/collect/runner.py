@@ -410,6 +410,7 @@ class Collector:
 
     def run(self) -> RunStats:
         """Collect until stopped; always flushes before returning."""
+        self.writer.warm_up()
         self._restore_accounts()
         self._sync_watchlist(first=True)
         announced_cooling = False
