@@ -6,9 +6,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from itertools import pairwise
 
 from conftest import Rig
-
 from tagpulse.collect.breaker import BackoffPolicy
 from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
@@ -33,7 +33,7 @@ def test_counts_equal_ground_truth(make_rig: Callable[..., Rig]) -> None:
     assert all(11 <= n <= 13 for n in per_tag.values()), per_tag
     for tag in per_tag:
         tag_slots = sorted(float(r["slot"]) for r in rows if r["tag"] == tag)  # type: ignore[arg-type]
-        assert {b - a for a, b in zip(tag_slots, tag_slots[1:], strict=False)} == {1800.0}
+        assert {b - a for a, b in pairwise(tag_slots)} == {1800.0}
     assert stats.acknowledged == len(rows)
     served = [r for r in rig.server.request_log() if r.outcome == "ok"]
     assert len(served) == len(rows)
@@ -225,7 +225,7 @@ def test_readers_work_while_collector_writes_and_compacts(make_rig: Callable[...
                 assert rows[0]["n"] >= 0
                 if reads % 10 == 0:
                     writer.compact()
-            except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
+            except Exception as exc:
                 errors.append(exc)
     finally:
         stop.set()
