@@ -68,6 +68,9 @@ def track(
         str | None,
         typer.Option("--for", help="Stop after this much (clock) time, e.g. 14d"),
     ] = None,
+    flush_secs: Annotated[
+        float, typer.Option("--flush-secs", help="Wall seconds between flushes to the lake")
+    ] = 5.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors")] = False,
     home: HomeOption = None,
 ) -> None:
@@ -82,7 +85,7 @@ def track(
     install_stop_handlers(stop)
     reporter = make_reporter(err_console, quiet=quiet)
     ep: HashtagEndpoint = "web_info" if endpoint == "web_info" else "legacy"
-    options = CollectorOptions(interval_s=interval, endpoint=ep, once=once)
+    options = CollectorOptions(interval_s=interval, endpoint=ep, once=once, flush_wall_s=flush_secs)
     collector = build_collector(
         settings,
         tags_file,

@@ -312,6 +312,8 @@ def _stream_to(
         tmp = _tmp_for(out)
         con = query.connect()
         try:
+            # DuckDB draws its own progress bar on long queries; callers show theirs.
+            con.execute("SET enable_progress_bar = false")
             reader = con.sql(sql, params=params).to_arrow_reader(batch_rows)
             rows = write(reader, tmp, index)
             _publish(tmp, out)
