@@ -10,8 +10,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import Sandbox
 
+from conftest import Sandbox
 from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
 from tagpulse.lake.tables import LakeWriter

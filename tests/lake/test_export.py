@@ -297,7 +297,7 @@ def test_failed_export_leaves_nothing_behind(
     out = tmp_path / "out.jsonl"
     out.write_text("previous export\n")
 
-    def half_then_fail(reader: Any, tmp: Path, index: str) -> int:
+    def half_then_fail(schema: Any, batches: Any, tmp: Path, index: str) -> int:
         tmp.write_text("half a line")
         raise OSError("disk full")
 
@@ -306,3 +306,25 @@ def test_failed_export_leaves_nothing_behind(
         export_table(LakeQuery(lake), HASHTAG_SNAPSHOTS, "jsonl", out)
     assert out.read_text() == "previous export\n"  # the old file is untouched
     assert no_temp_files(tmp_path)
+
+
+def test_compaction_while_exporting(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compaction replaces the lake's files while an export streams: the export is whole."""
+    real_writer, columns = export._WRITERS["jsonl"]
+    calls: list[int] = []
+
+    def compact_first(schema: Any, batches: Any, tmp: Path, index: str) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            LakeWriter(lake).compact()
+        return real_writer(schema, batches, tmp, index)
+
+    monkeypatch.setitem(export._WRITERS, "jsonl", (compact_first, columns))
+    out = tmp_path / "out.jsonl"
+    result = export_table(LakeQuery(lake), HASHTAG_SNAPSHOTS, "jsonl", out, batch_rows=2)
+    assert result.rows == 12
+    assert len(out.read_bytes().splitlines()) == 12
+    assert len({orjson.loads(line)["snapshot_id"] for line in out.read_bytes().splitlines()}) == 12
+    assert calls

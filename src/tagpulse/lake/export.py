@@ -18,7 +18,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -92,10 +92,6 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _iso(moment: datetime) -> str:
-    return _utc(moment).isoformat().replace("+00:00", "Z")
-
-
 def _select(
     table: str,
     columns: Sequence[str],
@@ -126,13 +122,15 @@ def _select(
     return sql + " ORDER BY collected_at, snapshot_id", params
 
 
-# --- writers: each streams record batches into an open file and returns the rows written ------
+# --- writers: each streams record batches into a (temporary) path, returns the rows written ---
 
 
-def _write_parquet(reader: pa.RecordBatchReader, tmp: Path, _index: str) -> int:
+def _write_parquet(
+    schema: pa.Schema, batches: Iterable[pa.RecordBatch], tmp: Path, _index: str
+) -> int:
     rows = 0
-    with pq.ParquetWriter(tmp, reader.schema, compression="zstd") as writer:
-        for batch in reader:
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for batch in batches:
             writer.write_batch(batch)
             rows += batch.num_rows
     return rows
@@ -190,20 +188,20 @@ def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
-def _write_csv(reader: pa.RecordBatchReader, tmp: Path, _index: str) -> int:
+def _write_csv(schema: pa.Schema, batches: Iterable[pa.RecordBatch], tmp: Path, _index: str) -> int:
     rows = 0
     # pyarrow-stubs predate ``quoting_header``; pyarrow has had it since 15.
     options = pa_csv.WriteOptions(quoting_style="needed", quoting_header="none")  # type: ignore[call-arg]
     writer: pa_csv.CSVWriter | None = None
     try:
-        for batch in reader:
+        for batch in batches:
             flat = _csv_batch(batch)
             if writer is None:
                 writer = pa_csv.CSVWriter(tmp, flat.schema, write_options=options)
             writer.write_batch(flat)
             rows += batch.num_rows
         if writer is None:  # no rows: a header alone
-            tmp.write_text(",".join(reader.schema.names) + "\n", encoding="utf-8")
+            tmp.write_text(",".join(schema.names) + "\n", encoding="utf-8")
     finally:
         if writer is not None:
             writer.close()
@@ -221,10 +219,12 @@ def _json_extra(text: str | None) -> Any:
         return text
 
 
-def _write_jsonl(reader: pa.RecordBatchReader, tmp: Path, _index: str) -> int:
+def _write_jsonl(
+    _schema: pa.Schema, batches: Iterable[pa.RecordBatch], tmp: Path, _index: str
+) -> int:
     rows = 0
     with tmp.open("wb") as fh:
-        for batch in reader:
+        for batch in batches:
             buf = io.BytesIO()
             for record in _stringify_times(batch).to_pylist():
                 if "extra" in record:
@@ -251,10 +251,12 @@ def _popular_post(post: dict[str, Any], platform: str) -> dict[str, Any]:
     }
 
 
-def _write_es_bulk(reader: pa.RecordBatchReader, tmp: Path, index: str) -> int:
+def _write_es_bulk(
+    _schema: pa.Schema, batches: Iterable[pa.RecordBatch], tmp: Path, index: str
+) -> int:
     rows = 0
     with tmp.open("wb") as fh:
-        for batch in reader:
+        for batch in batches:
             buf = io.BytesIO()
             for record in _stringify_times(batch).to_pylist():
                 action = {"index": {"_index": index, "_id": record["snapshot_id"]}}
@@ -275,7 +277,7 @@ def _write_es_bulk(reader: pa.RecordBatchReader, tmp: Path, index: str) -> int:
     return rows
 
 
-_Writer = Callable[[pa.RecordBatchReader, Path, str], int]
+_Writer = Callable[[pa.Schema, Iterable[pa.RecordBatch], Path, str], int]
 _WRITERS: dict[str, tuple[_Writer, tuple[str, ...] | None]] = {
     "parquet": (_write_parquet, None),
     "csv": (_write_csv, None),
@@ -285,6 +287,24 @@ _WRITERS: dict[str, tuple[_Writer, tuple[str, ...] | None]] = {
         ("snapshot_id", "tag", "post_count", "collected_at", "top_posts", "platform"),
     ),
 }
+
+
+class _ScanFailed(Exception):
+    """Reading the lake failed mid-export (not writing the output)."""
+
+
+def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The reader's batches; a read error becomes :class:`_ScanFailed`, so it is not mistaken
+    for a failure to write (both can surface as ``OSError``)."""
+    batches = iter(reader)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:
+            raise _ScanFailed(str(exc)) from exc
+        yield batch
 
 
 def _tmp_for(out: Path) -> Path:
@@ -315,11 +335,11 @@ def _stream_to(
             # DuckDB draws its own progress bar on long queries; callers show theirs.
             con.execute("SET enable_progress_bar = false")
             reader = con.sql(sql, params=params).to_arrow_reader(batch_rows)
-            rows = write(reader, tmp, index)
+            rows = write(reader.schema, _batches(reader), tmp, index)
             _publish(tmp, out)
             return rows
-        except duckdb.IOException as exc:
-            # Compaction removed a file mid-scan; the temp file is dropped and the scan re-run.
+        except (duckdb.IOException, _ScanFailed) as exc:
+            # Most likely compaction removed a file mid-scan: drop the temp file, scan again.
             last = exc
             time.sleep(0.05 * (attempt + 1))
         except duckdb.Error as exc:
