@@ -4,7 +4,6 @@ make commands, and the Makefile has those targets."""
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 import typer.main

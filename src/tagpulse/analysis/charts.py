@@ -63,23 +63,11 @@ _CHAR_WIDTH = 7.2
 _MARKERS_UP_TO = 60
 _LEGEND_LABEL_MAX = 60
 
+# Candidate spacings of date ticks: minutes, hours, days.
 _TIME_STEPS = (
-    60,
-    300,
-    900,
-    1_800,
-    3_600,
-    3 * 3_600,
-    6 * 3_600,
-    12 * 3_600,
-    86_400,
-    2 * 86_400,
-    7 * 86_400,
-    14 * 86_400,
-    28 * 86_400,
-    91 * 86_400,
-    182 * 86_400,
-    364 * 86_400,
+    *(m * 60 for m in (1, 5, 15, 30)),
+    *(h * 3_600 for h in (1, 3, 6, 12)),
+    *(d * 86_400 for d in (1, 2, 7, 14, 28, 91, 182, 364)),
 )
 _MAX_X_TICKS = 8
 

@@ -41,13 +41,13 @@ def chart(
     query = LakeQuery(settings.lake_dir)
     now = datetime.now(UTC)
     chosen = [normalise_tag(t) for t in tags] if tags else sorted({t for _, t in query.tags()})
-    interval_s = parse_duration(interval)
+    interval_s = parse_duration(interval, field="--interval")
     series = timeline_series(
         query,
         chosen,
         interval_s=interval_s,
-        since=parse_since(since, now) if since else None,
-        until=parse_since(until, now) if until else None,
+        since=parse_since(since, now, field="--since") if since else None,
+        until=parse_since(until, now, field="--until") if until else None,
         platform=platform,
     )
     path = write_chart(
@@ -91,8 +91,8 @@ def export(
         table,
         fmt,  # type: ignore[arg-type]
         target,
-        since=parse_since(since, now) if since else None,
-        until=parse_since(until, now) if until else None,
+        since=parse_since(since, now, field="--since") if since else None,
+        until=parse_since(until, now, field="--until") if until else None,
         tags=[normalise_tag(t) for t in tag] if tag else None,
         index=index,
     )

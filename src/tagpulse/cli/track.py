@@ -78,7 +78,7 @@ def track(
     if endpoint not in ("web_info", "legacy"):
         raise InputError("must be web_info or legacy", field="--endpoint")
     settings = settings_for(home, instagram_base_url=base_url, sandbox=sandbox_clock or None)
-    interval = parse_duration(every)
+    interval = parse_duration(every, field="--every")
     clock = fetch_sandbox_clock(settings.instagram_base_url) if sandbox_clock else None
     specs = load_accounts_file(accounts) if accounts else None
     stop = threading.Event()

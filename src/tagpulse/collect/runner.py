@@ -127,6 +127,7 @@ class Collector:
         self._last_watch_check = time.monotonic()
         self._once_left: set[tuple[str, str]] = set()
         self.on_acknowledged: Callable[[int], None] | None = None
+        self._compacted_before: str | None = None
 
     # -- events -------------------------------------------------------------------------------
     def _event(
@@ -374,6 +375,11 @@ class Collector:
             )
         if pending.snapshots:
             self.writer.append_snapshots(pending.snapshots, pending.slots)
+            today = pending.slots[-1].strftime("%Y-%m-%d")
+            if self._compacted_before is not None and today > self._compacted_before:
+                # A day is complete: merge its many small files (and any older leftovers).
+                self.writer.compact(before_date=today)
+            self._compacted_before = today
         self.catalog.add_events(pending.events)
         self.catalog.acknowledge(pending.done)
         count = len(pending.snapshots)

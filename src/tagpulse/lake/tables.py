@@ -196,14 +196,23 @@ class LakeWriter:
             return []
         return sorted(p for p in base.glob("platform=*/date=*") if p.is_dir())
 
-    def compact(self, table: str = HASHTAG_SNAPSHOTS, min_files: int = 2) -> CompactionResult:
+    def compact(
+        self,
+        table: str = HASHTAG_SNAPSHOTS,
+        min_files: int = 2,
+        *,
+        before_date: str | None = None,
+    ) -> CompactionResult:
         """Merge each partition's files into one, keeping the first row of each snapshot id.
 
-        The merged file is renamed into place before the old files are removed; readers in that
+        ``before_date`` (YYYY-MM-DD) limits it to older partitions, which no longer grow. The
+        merged file is renamed into place before the old files are removed; readers in that
         instant may see both, which is harmless because every reader de-duplicates by id.
         """
         parts = files_before = files_after = rows_before = rows_after = 0
         for folder in self.partitions(table):
+            if before_date is not None and folder.name.removeprefix("date=") >= before_date:
+                continue
             files = sorted(folder.glob("[!.]*.parquet"))
             if len(files) < min_files:
                 files_before += len(files)
