@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -30,6 +30,8 @@ __all__ = [
     "merge_results",
     "report",
 ]
+
+T = TypeVar("T")
 
 _VERSIONED = ("tagpulse", "pyarrow", "duckdb", "orjson", "httpx", "pandas", "numpy")
 
@@ -138,22 +140,27 @@ def report(result: Result) -> Result:
     return result
 
 
-def best_of(runs: int, fn: Callable[[], object], *, collect: bool = True) -> tuple[float, object]:
+def best_of(
+    runs: int, fn: Callable[[], T], *, before: Callable[[], object] | None = None
+) -> tuple[float, T]:
     """The shortest wall time of ``runs`` calls of ``fn`` and the last call's return value.
 
-    The garbage collector runs before each call (not timed), so one call's garbage is not
-    collected on the next one's clock.
+    ``before`` (not timed) runs before each call, then the garbage collector, so one call's
+    garbage is not collected on the next one's clock.
     """
-    best = float("inf")
-    value: object = None
+    if runs < 1:
+        raise ValueError("runs must be >= 1")
+    times: list[float] = []
+    last: list[T] = []
     for _ in range(runs):
-        value = None
-        if collect:
-            gc.collect()
+        last.clear()  # drop the previous result before the next run
+        if before is not None:
+            before()
+        gc.collect()
         start = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, value
+        last.append(fn())
+        times.append(time.perf_counter() - start)
+    return min(times), last[0]
 
 
 def merge_results(path: Path, results: list[Result]) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from tagpulse.errors import TagpulseError
 
 __all__ = ["HomeOption", "console", "err_console", "friendly_errors", "settings_for"]
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 HomeOption = Annotated[
     Path | None,
