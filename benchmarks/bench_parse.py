@@ -108,7 +108,9 @@ def run(quick: bool = False) -> list[Result]:
         base_s, lines = best_of(RUNS, lambda: _baseline(path))
         ours_s, snapshots = best_of(RUNS, lambda: _ours(path, tags, times))
         if lines != n or len(snapshots) != n:
-            raise AssertionError(f"expected {n} lines, got {lines} decoded, {len(snapshots)} parsed")
+            raise AssertionError(
+                f"expected {n} lines, got {lines} decoded, {len(snapshots)} parsed"
+            )
         with_count = sum(1 for s in snapshots if s.post_count is not None)
         top_posts = sum(len(s.top_posts) for s in snapshots)
         if top_posts < 9 * (n - n // _RECORDED_EVERY):

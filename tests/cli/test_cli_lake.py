@@ -57,7 +57,8 @@ def chart_data(html: str) -> dict[str, object]:
 
 def test_chart_html_has_a_series_per_tag(lake_home: Path, tmp_path: Path) -> None:
     out = tmp_path / "chart.html"
-    text = invoke("chart", "paris", "#NIKE", "--since", "2d", "--interval", "6h",
+    since = (NOW - timedelta(days=2)).isoformat()
+    text = invoke("chart", "paris", "#NIKE", "--since", since, "--interval", "6h",
                   "--out", str(out), "--home", str(lake_home))  # fmt: skip
     assert "2 series" in text
     data = chart_data(out.read_text())

@@ -15,7 +15,7 @@ from tagpulse.collect.build import build_collector
 from tagpulse.collect.runner import Collector, CollectorOptions
 from tagpulse.config import Settings
 from tagpulse.lake.tables import LakeWriter
-from tagpulse.platforms.sandbox.clock import AcceleratedClock
+from tagpulse.platforms.sandbox.clock import AcceleratedClock, SteppedClock
 from tagpulse.platforms.sandbox.server import FaultConfig, Limits, SandboxServer
 from tagpulse.platforms.sandbox.world import HOUR, World, default_accounts
 
@@ -24,7 +24,7 @@ from tagpulse.platforms.sandbox.world import HOUR, World, default_accounts
 class Rig:
     world: World
     server: SandboxServer
-    clock: AcceleratedClock
+    clock: AcceleratedClock | SteppedClock
     settings: Settings
     tags_file: Path
 
@@ -77,10 +77,17 @@ def make_rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
         speed: float = 3 * 3600,
         faults: FaultConfig | None = None,
         limits: Limits | None = None,
+        stepped: bool = True,
     ) -> Rig:
         world = World(seed=7, accounts=default_accounts(accounts))
         LakeWriter.warm_up()  # one-off imports must not eat simulated hours
-        clock = AcceleratedClock.starting_now(world.start + 2 * HOUR, speed)
+        # Stepped time is exact (a sleep jumps ahead); accelerated time runs on its own, for the
+        # tests that need a collector running in the background.
+        clock: AcceleratedClock | SteppedClock = (
+            SteppedClock(world.start + 2 * HOUR)
+            if stepped
+            else AcceleratedClock.starting_now(world.start + 2 * HOUR, speed)
+        )
         server = SandboxServer(world, clock, faults=faults, limits=limits).start()
         servers.append(server)
         tags_file = tmp_path / "tags.txt"

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from itertools import pairwise
 
-from conftest import Rig
+from tests.collect.conftest import Rig
 from tagpulse.collect.breaker import BackoffPolicy
 from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
@@ -122,7 +122,7 @@ def test_throttled_account_rotated_and_left_alone(make_rig: Callable[..., Rig]) 
 def test_budget_exhaustion_backs_off_without_violations(make_rig: Callable[..., Rig]) -> None:
     """A collector configured 3x above the sandbox budget gets real 429s and never hammers."""
     tags = "\n".join(["paris", "nike", "adidas", "puma", "justdoit", "sunset", "slowtag"])
-    rig = make_rig(tags, accounts=1, speed=1800)
+    rig = make_rig(tags, accounts=1)
     collector = rig.collector(interval_s=60, hours=2, rate_factor=3.0)
     stats = collector.run()
     server = rig.server.stats()
@@ -173,7 +173,7 @@ def test_broken_answers_quarantined_then_retried(make_rig: Callable[..., Rig]) -
 
 
 def test_watchlist_change_picked_up_without_restart(make_rig: Callable[..., Rig]) -> None:
-    rig = make_rig("paris\n", speed=3600)
+    rig = make_rig("paris\n", speed=3600, stepped=False)
     stop = threading.Event()
     collector = rig.collector(hours=100, stop=stop, watch_check_wall_s=0.1)
     thread = threading.Thread(target=collector.run)
@@ -205,7 +205,7 @@ def snapshots_exist(rig: Rig) -> bool:
 def test_readers_work_while_collector_writes_and_compacts(make_rig: Callable[..., Rig]) -> None:
     from tagpulse.lake.tables import LakeWriter
 
-    rig = make_rig("paris\nnike\nsunset\npuma\n", speed=6 * 3600)
+    rig = make_rig("paris\nnike\nsunset\npuma\n", speed=6 * 3600, stepped=False)
     stop = threading.Event()
     collector = rig.collector(hours=200, stop=stop, interval_s=600, flush_every=5)
     collector.options.flush_wall_s = 0.05

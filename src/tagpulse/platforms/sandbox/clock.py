@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-__all__ = ["AcceleratedClock", "Clock", "SystemClock", "utc_from_epoch"]
+__all__ = ["AcceleratedClock", "Clock", "SteppedClock", "SystemClock", "utc_from_epoch"]
 
 
 def utc_from_epoch(seconds: float) -> datetime:
@@ -90,3 +90,32 @@ class AcceleratedClock:
             wall_anchor=float(data["wall_anchor"]),
             speed=float(data["speed"]),
         )
+
+
+class SteppedClock:
+    """Discrete-event time for tests and simulations in one process: time stands still until
+    someone sleeps, and a sleep moves it forward at once. Nothing a stall does can skip a slot.
+    """
+
+    speed = float("inf")
+    quantum = 1e-3
+
+    def __init__(self, start: float) -> None:
+        self._t = start
+        self._lock = threading.Lock()
+
+    def time(self) -> float:
+        with self._lock:
+            return self._t
+
+    def now(self) -> datetime:
+        return utc_from_epoch(self.time())
+
+    def sleep(self, seconds: float, stop: threading.Event | None = None) -> bool:
+        # At epoch ~1.8e9 a float step is ~2e-7 s: a smaller sleep would not move time at all.
+        with self._lock:
+            self._t += max(self.quantum, seconds)
+        return bool(stop and stop.is_set())
+
+    def advance(self, seconds: float) -> None:
+        self.sleep(seconds)
