@@ -11,10 +11,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.cli.conftest import Sandbox
 from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
 from tagpulse.lake.tables import LakeWriter
+from tests.cli.conftest import Sandbox
 
 pytestmark = pytest.mark.subprocess
 

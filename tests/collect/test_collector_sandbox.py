@@ -8,12 +8,12 @@ from collections import Counter
 from collections.abc import Callable
 from itertools import pairwise
 
-from tests.collect.conftest import Rig
 from tagpulse.collect.breaker import BackoffPolicy
 from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
 from tagpulse.lake.raw import read_raw_file
 from tagpulse.platforms.sandbox.server import Limits
+from tests.collect.conftest import Rig
 
 
 def snapshots(rig: Rig) -> list[dict[str, object]]:

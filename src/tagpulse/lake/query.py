@@ -22,7 +22,7 @@ from tagpulse.lake.tables import HASHTAG_SNAPSHOT_SCHEMA, HASHTAG_SNAPSHOTS
 
 __all__ = ["LakeQuery", "TimelinePoint"]
 
-_RETRIES = 3
+_RETRIES = 5
 
 
 @dataclass(slots=True, frozen=True)
@@ -80,8 +80,10 @@ class LakeQuery:
         """Run SQL against the views; retried when compaction removes a file mid-query."""
         last: Exception | None = None
         for attempt in range(_RETRIES):
-            con = self.connect()
+            con: duckdb.DuckDBPyConnection | None = None
             try:
+                # Binding the views opens files too, so it sits inside the retry.
+                con = self.connect()
                 relation = con.sql(sql, params=list(params))
                 if relation is None:
                     raise StorageError(f"query returned no result: {sql[:80]}")
@@ -93,7 +95,8 @@ class LakeQuery:
             except duckdb.Error as exc:
                 raise StorageError(f"query over {self.tables_dir} failed: {exc}") from exc
             finally:
-                con.close()
+                if con is not None:
+                    con.close()
         raise StorageError(f"query over {self.tables_dir} failed after retries: {last}")
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ Compaction merges a partition's small files into one, dropping duplicate snapsho
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -209,6 +210,19 @@ class LakeWriter:
         merged file is renamed into place before the old files are removed; readers in that
         instant may see both, which is harmless because every reader de-duplicates by id.
         """
+        parts = files_before = files_after = rows_before = rows_after = 0
+        base = self.table_dir(table)
+        if not base.exists():
+            return CompactionResult(0, 0, 0, 0, 0)
+        # One compactor at a time per table, across processes (the collector compacts each
+        # finished day; a user may run `tagpulse compact` meanwhile).
+        with (base / ".compact.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._compact_locked(table, min_files, before_date)
+
+    def _compact_locked(
+        self, table: str, min_files: int, before_date: str | None
+    ) -> CompactionResult:
         parts = files_before = files_after = rows_before = rows_after = 0
         for folder in self.partitions(table):
             if before_date is not None and folder.name.removeprefix("date=") >= before_date:
