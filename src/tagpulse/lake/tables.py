@@ -210,7 +210,6 @@ class LakeWriter:
         merged file is renamed into place before the old files are removed; readers in that
         instant may see both, which is harmless because every reader de-duplicates by id.
         """
-        parts = files_before = files_after = rows_before = rows_after = 0
         base = self.table_dir(table)
         if not base.exists():
             return CompactionResult(0, 0, 0, 0, 0)
