@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tagpulse.analysis.charts import write_chart
-from tagpulse.analysis.timeline import timeline_series
+from tagpulse.analysis.charts import GROWTH, write_chart
+from tagpulse.analysis.timeline import growth_series, timeline_series
 from tagpulse.collect.accounts import AccountSpec
 from tagpulse.collect.breaker import BackoffPolicy
 from tagpulse.collect.build import build_collector
@@ -141,6 +141,18 @@ def run_demo(
     title = f"tagpulse demo: post count per tag, {days:g} simulated days"
     html = write_chart(series, out / "chart.html", title=title, interval_s=3600, log_scale=True)
     png = write_chart(series, out / "chart.png", title=title, interval_s=3600, log_scale=True)
+    # The same data as growth since day one, where the campaign burst and the seasonality show.
+    growth = growth_series(series)
+    growth_title = f"tagpulse demo: growth per tag, {days:g} simulated days"
+    for suffix in (".html", ".png"):
+        write_chart(
+            growth,
+            out / f"chart-growth{suffix}",
+            title=growth_title,
+            interval_s=3600,
+            log_scale=False,
+            measure=GROWTH,
+        )
     return DemoResult(
         home=home,
         tags_file=tags_file,

@@ -173,3 +173,15 @@ def test_sandbox_serve_prints_base_url_and_serves() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_chart_growth(lake_home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "growth.html"
+    invoke("chart", "paris", "nike", "--growth", "--interval", "1h", "--out", str(out),
+           "--home", str(lake_home))  # fmt: skip
+    html = out.read_text()
+    series = chart_data(html)["series"]
+    assert isinstance(series, dict)
+    assert [p[1] for p in series["paris"][:3]] == [0, 1, 2]
+    assert [p[1] for p in series["nike"][:3]] == [0, 2, 4]
+    assert "posts added since the first point" in html

@@ -127,3 +127,10 @@ def test_catalog_concurrent_connections(tmp_path: Path) -> None:
     assert a.warning_counts() == {("instagram", "x"): 1}
     mode = a.query("PRAGMA journal_mode")[0][0]
     assert mode == "wal"
+
+
+def test_unsorted_rows_split_into_the_right_days(tmp_path: Path) -> None:
+    snaps = [snap("a", m, m) for m in (200, 0, 150, 30, 119, 121)]
+    paths = LakeWriter(tmp_path).append_snapshots(snaps)
+    by_day = {p.parent.name: pq.read_table(p)["post_count"].to_pylist() for p in paths}
+    assert by_day == {"date=2026-11-01": [0, 30, 119], "date=2026-11-02": [200, 150, 121]}

@@ -27,6 +27,8 @@ from tagpulse.errors import InputError, StorageError
 
 __all__ = [
     "CHART_DATA_ID",
+    "GROWTH",
+    "MAX_COUNT",
     "chart_json",
     "series_colors",
     "write_chart",
@@ -100,8 +102,14 @@ def chart_json(series: Series, *, title: str, interval_s: int) -> str:
     return orjson.dumps(data).decode()
 
 
-def _headline(title: str, interval_s: int, log_scale: bool) -> str:
-    what = f"max post count per {describe_interval(interval_s)} (UTC)"
+#: What a point is, by default: the largest count seen in its bucket (the Kibana chart's metric).
+MAX_COUNT = "max post count"
+#: What a point is in a growth chart: posts added since the series' first point.
+GROWTH = "posts added since the first point"
+
+
+def _headline(title: str, interval_s: int, log_scale: bool, measure: str = MAX_COUNT) -> str:
+    what = f"{measure} per {describe_interval(interval_s)} (UTC)"
     if log_scale:
         what += ", log scale"
     return f"{title} · {what}" if title else what[0].upper() + what[1:]
@@ -125,16 +133,21 @@ def _write_atomic(out: Path, write: Callable[[Path], object]) -> Path:
 
 
 def write_chart(
-    series: Series, out: Path, *, title: str, interval_s: int, log_scale: bool = False
+    series: Series,
+    out: Path,
+    *,
+    title: str,
+    interval_s: int,
+    log_scale: bool = False,
+    measure: str = MAX_COUNT,
 ) -> Path:
     """Write ``out`` as an HTML page or a PNG, chosen by its suffix; returns ``out``."""
     suffix = out.suffix.lower()
+    kwargs = {"title": title, "interval_s": interval_s, "log_scale": log_scale, "measure": measure}
     if suffix in (".html", ".htm"):
-        return write_chart_html(
-            series, out, title=title, interval_s=interval_s, log_scale=log_scale
-        )
+        return write_chart_html(series, out, **kwargs)  # type: ignore[arg-type]
     if suffix == ".png":
-        return write_chart_png(series, out, title=title, interval_s=interval_s, log_scale=log_scale)
+        return write_chart_png(series, out, **kwargs)  # type: ignore[arg-type]
     raise InputError(
         f"cannot tell the chart format from suffix {out.suffix or '(none)'!r}; "
         "name the output .html (interactive page) or .png (image)",
@@ -430,10 +443,16 @@ def _script_json(text: str) -> str:
 
 
 def write_chart_html(
-    series: Series, out: Path, *, title: str, interval_s: int, log_scale: bool = False
+    series: Series,
+    out: Path,
+    *,
+    title: str,
+    interval_s: int,
+    log_scale: bool = False,
+    measure: str = MAX_COUNT,
 ) -> Path:
     """A self-contained HTML page: inline SVG chart, embedded data, a small hover tooltip."""
-    headline = _headline(title, interval_s, log_scale)
+    headline = _headline(title, interval_s, log_scale, measure)
     page = "\n".join(
         [
             "<!DOCTYPE html>",
@@ -465,7 +484,15 @@ def write_chart_html(
 # --- PNG -----------------------------------------------------------------------------------------
 
 
-def _draw_png(series: Series, tmp: Path, *, title: str, interval_s: int, log_scale: bool) -> None:
+def _draw_png(
+    series: Series,
+    tmp: Path,
+    *,
+    title: str,
+    interval_s: int,
+    log_scale: bool,
+    measure: str = MAX_COUNT,
+) -> None:
     # Imported here: matplotlib is slow to import, and the Figure + Agg canvas pair renders
     # without pyplot, so no global backend or state is touched.
     import matplotlib.dates
@@ -478,7 +505,7 @@ def _draw_png(series: Series, tmp: Path, *, title: str, interval_s: int, log_sca
     fig = Figure(figsize=(12, 6), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     ax: Any = fig.add_subplot()
-    ax.set_title(_headline(title, interval_s, log_scale), loc="left", fontsize=13)
+    ax.set_title(_headline(title, interval_s, log_scale, measure), loc="left", fontsize=13)
     colors = series_colors(len(series))
     has_data = any(series.values())
     for (label, points), color in zip(series.items(), colors, strict=True):
@@ -539,10 +566,18 @@ def _draw_png(series: Series, tmp: Path, *, title: str, interval_s: int, log_sca
 
 
 def write_chart_png(
-    series: Series, out: Path, *, title: str, interval_s: int, log_scale: bool = False
+    series: Series,
+    out: Path,
+    *,
+    title: str,
+    interval_s: int,
+    log_scale: bool = False,
+    measure: str = MAX_COUNT,
 ) -> Path:
     """A PNG chart (matplotlib, Agg); the series JSON is in the PNG's ``Description`` chunk."""
     return _write_atomic(
         out,
-        lambda tmp: _draw_png(series, tmp, title=title, interval_s=interval_s, log_scale=log_scale),
+        lambda tmp: _draw_png(
+            series, tmp, title=title, interval_s=interval_s, log_scale=log_scale, measure=measure
+        ),
     )

@@ -17,6 +17,7 @@ __all__ = [
     "Series",
     "describe_interval",
     "format_duration",
+    "growth_series",
     "normalise_tag",
     "parse_duration",
     "parse_since",
@@ -134,3 +135,14 @@ def timeline_series(
         label = f"{plat}:{tag}" if several and plat is not None else tag
         series[label] = sorted(by_key[(tag, plat)]) if plat is not None else []
     return series
+
+
+def growth_series(series: Series) -> Series:
+    """Each series minus its first point: posts added since the start of the range.
+
+    Tags of very different sizes share one axis this way, and bursts (a campaign) stand out.
+    """
+    return {
+        label: [(at, count - points[0][1]) for at, count in points] if points else []
+        for label, points in series.items()
+    }

@@ -74,3 +74,6 @@ def demo(
         f"quarantined, {s.slots_missed} slots missed"
     )
     console.print(f"lake: {result.home}\nchart: {result.chart_html} and {result.chart_png}")
+    console.print(
+        f"growth since day one: {result.chart_html.with_name('chart-growth.html')} (.png)"
+    )

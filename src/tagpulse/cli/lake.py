@@ -8,8 +8,13 @@ from typing import Annotated
 
 import typer
 
-from tagpulse.analysis.charts import write_chart
-from tagpulse.analysis.timeline import parse_duration, parse_since, timeline_series
+from tagpulse.analysis.charts import GROWTH, MAX_COUNT, write_chart
+from tagpulse.analysis.timeline import (
+    growth_series,
+    parse_duration,
+    parse_since,
+    timeline_series,
+)
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.collect.watchlist import normalise_tag
 from tagpulse.errors import InputError
@@ -33,6 +38,9 @@ def chart(
         "chart.html"
     ),
     log_scale: Annotated[bool, typer.Option("--log", help="Logarithmic count axis")] = False,
+    growth: Annotated[
+        bool, typer.Option("--growth", help="Plot posts added since the first point of each tag")
+    ] = False,
     platform: Annotated[str | None, typer.Option("--platform")] = None,
     home: HomeOption = None,
 ) -> None:
@@ -50,12 +58,15 @@ def chart(
         until=parse_since(until, now, field="--until") if until else None,
         platform=platform,
     )
+    if growth:
+        series = growth_series(series)
     path = write_chart(
         series,
         out,
         title="Post count: " + ", ".join("#" + t for t in chosen),
         interval_s=interval_s,
         log_scale=log_scale,
+        measure=GROWTH if growth else MAX_COUNT,
     )
     points = sum(len(v) for v in series.values())
     console.print(f"{path}: {len(series)} series, {points} points")

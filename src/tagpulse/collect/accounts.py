@@ -179,6 +179,7 @@ class AccountPool:
     """Rotates requests over accounts that are neither cooling nor out of tokens."""
 
     accounts: list[Account]
+    headroom: float = 0.1
     _next: int = 0
     _make_client: Callable[[AccountSpec], Any] | None = field(default=None, repr=False)
 
@@ -226,11 +227,14 @@ class AccountPool:
                 assert account.breaker.cooldown_until is not None
                 soonest = min(soonest, account.breaker.cooldown_until - now)
                 continue
-            if account.bucket.try_take(now):
+            # Take a token only when a little more than one is there: the platform counts the
+            # request a moment later than we do, so an exactly-full bucket would overrun it.
+            need = 1.0 + min(self.headroom, max(0.0, account.bucket.capacity - 1.0))
+            if account.bucket.available(now) >= need and account.bucket.try_take(now):
                 self._next = (self._next + offset + 1) % n
                 account.requests += 1
                 return account, 0.0
-            soonest = min(soonest, account.bucket.wait_time(now))
+            soonest = min(soonest, account.bucket.wait_time(now, need))
         return None, max(soonest, 0.0)
 
     def all_cooling(self, now: float) -> bool:

@@ -8,6 +8,7 @@ Compaction merges a partition's small files into one, dropping duplicate snapsho
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -167,12 +169,19 @@ class LakeWriter:
             return []
         # Day numbers by integer arithmetic on the UTC epoch: no time-zone database involved.
         micros = pc.cast(data[date_column], pa.int64())
-        days = pc.floor(pc.divide(pc.cast(micros, pa.float64()), 86_400_000_000.0))
-        day_numbers = pc.cast(days, pa.int32())
+        day_array = np.floor_divide(
+            np.asarray(micros.to_numpy(zero_copy_only=False), dtype=np.int64), 86_400_000_000
+        )
+        if np.any(day_array[1:] < day_array[:-1]):
+            order = np.argsort(day_array, kind="stable")
+            data = data.take(order)
+            day_array = day_array[order]
+        # Rows are now grouped by day: each day is a zero-copy slice.
+        bounds = [0, *(np.flatnonzero(np.diff(day_array)) + 1).tolist(), data.num_rows]
         paths: list[Path] = []
-        for day in sorted({int(d) for d in day_numbers.to_pylist() if d is not None}):
-            date = (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%d")
-            part = data.filter(pc.equal(day_numbers, pa.scalar(day, pa.int32())))
+        for start, end in itertools.pairwise(bounds):
+            date = (_EPOCH + timedelta(days=int(day_array[start]))).strftime("%Y-%m-%d")
+            part = data.slice(start, end - start)
             folder = self.table_dir(table) / f"platform={platform}" / f"date={date}"
             paths.append(_write_atomic(part, folder, "part"))
         return paths
