@@ -276,7 +276,7 @@ def test_empty_lake_exports(tmp_path: Path) -> None:
 def test_unknown_table_format_and_index(lake: Path, tmp_path: Path) -> None:
     query = LakeQuery(lake)
     with pytest.raises(InputError) as info:
-        export_table(query, "posts", "csv", tmp_path / "x.csv")
+        export_table(query, "nope", "csv", tmp_path / "x.csv")
     assert info.value.field == "table" and HASHTAG_SNAPSHOTS in str(info.value)
     with pytest.raises(InputError) as info:
         export_table(query, HASHTAG_SNAPSHOTS, "xml", tmp_path / "x.xml")  # type: ignore[arg-type]

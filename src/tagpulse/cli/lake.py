@@ -20,7 +20,7 @@ from tagpulse.collect.watchlist import normalise_tag
 from tagpulse.errors import InputError
 from tagpulse.lake.export import export_table
 from tagpulse.lake.query import LakeQuery
-from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, LakeWriter
+from tagpulse.lake.tables import SCHEMAS, LakeWriter
 
 __all__ = ["chart", "compact", "export"]
 
@@ -84,9 +84,15 @@ def export(
     since: Annotated[str | None, typer.Option("--since")] = None,
     until: Annotated[str | None, typer.Option("--until")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Only these tags")] = None,
-    index: Annotated[str, typer.Option("--index", help="Elasticsearch index (es-bulk)")] = (
-        "tagpulse-hashtags"
-    ),
+    platform: Annotated[
+        str | None, typer.Option("--platform", help="Only this platform, e.g. instagram")
+    ] = None,
+    index: Annotated[
+        str,
+        typer.Option(
+            "--index", help="Elasticsearch index (es-bulk; other tables: tagpulse-<table>)"
+        ),
+    ] = "tagpulse-hashtags",
     home: HomeOption = None,
 ) -> None:
     """Export a table (de-duplicated) as Parquet, CSV, JSON lines or Elasticsearch _bulk."""
@@ -105,6 +111,7 @@ def export(
         since=parse_since(since, now, field="--since") if since else None,
         until=parse_since(until, now, field="--until") if until else None,
         tags=[normalise_tag(t) for t in tag] if tag else None,
+        platform=platform.strip().lower() if platform else None,
         index=index,
     )
     console.print(f"{result.rows} rows → {result.path}")
@@ -116,8 +123,12 @@ def export(
 def compact(home: HomeOption = None) -> None:
     """Merge small Parquet files per partition (safe while the collector and readers run)."""
     settings = settings_for(home)
-    result = LakeWriter(settings.lake_dir).compact(HASHTAG_SNAPSHOTS)
-    console.print(
-        f"{result.partitions} partitions compacted: {result.files_before} → {result.files_after} "
-        f"files, {result.rows_before} → {result.rows_after} rows"
-    )
+    writer = LakeWriter(settings.lake_dir)
+    for table in SCHEMAS:
+        result = writer.compact(table)
+        if result.files_before == 0:
+            continue
+        console.print(
+            f"{table}: {result.partitions} partitions compacted: {result.files_before} → "
+            f"{result.files_after} files, {result.rows_before} → {result.rows_after} rows"
+        )

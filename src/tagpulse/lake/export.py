@@ -34,7 +34,8 @@ import pyarrow.parquet as pq
 
 from tagpulse.errors import InputError, StorageError
 from tagpulse.lake.query import LakeQuery
-from tagpulse.lake.tables import HASHTAG_SNAPSHOT_SCHEMA, HASHTAG_SNAPSHOTS
+from tagpulse.lake.schemas import POSTS, TAG_COUNTS
+from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, SCHEMAS, id_column
 
 __all__ = [
     "BATCH_ROWS",
@@ -52,7 +53,7 @@ ExportFormat = Literal["parquet", "csv", "jsonl", "es-bulk"]
 EXPORT_FORMATS: tuple[str, ...] = get_args(ExportFormat)
 #: Tables that can be exported, with the columns written (partition columns last).
 EXPORT_TABLES: dict[str, tuple[str, ...]] = {
-    HASHTAG_SNAPSHOTS: (*HASHTAG_SNAPSHOT_SCHEMA.names, "platform", "date"),
+    name: (*schema.names, "platform", "date") for name, schema in SCHEMAS.items()
 }
 DEFAULT_INDEX = "tagpulse-hashtags"
 #: Rows per Arrow batch: the most rows held as Python objects at once.
@@ -103,15 +104,26 @@ def _select(
 ) -> tuple[str, list[Any]]:
     where: list[str] = []
     params: list[Any] = []
+    when = time_column(table)
     if since is not None:
-        where.append("collected_at >= ?")
+        where.append(f"{when} >= ?")
         params.append(_utc(since))
     if until is not None:
-        where.append("collected_at < ?")
+        where.append(f"{when} < ?")
         params.append(_utc(until))
     wanted = list(dict.fromkeys(t.strip().lstrip("#").lower() for t in tags or () if t.strip()))
     if wanted:
-        where.append(f"tag IN ({', '.join('?' for _ in wanted)})")
+        marks = ", ".join("?" for _ in wanted)
+        if table in (HASHTAG_SNAPSHOTS, TAG_COUNTS):
+            where.append(f"tag IN ({marks})")
+        elif table == POSTS:
+            where.append(f"list_has_any(hashtags, [{marks}])")
+        else:
+            raise InputError(
+                f"table {table} has no tags to filter by; --tag works on "
+                f"{HASHTAG_SNAPSHOTS}, {TAG_COUNTS} and {POSTS}",
+                field="tag",
+            )
         params += wanted
     if platform:
         where.append("platform = ?")
@@ -119,7 +131,14 @@ def _select(
     sql = f"SELECT {', '.join(columns)} FROM {table}"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return sql + " ORDER BY collected_at, snapshot_id", params
+    return sql + f" ORDER BY {when}, {id_column(table)}", params
+
+
+def time_column(table: str) -> str:
+    """The time a row's ``--since``/``--until`` bound: when it was seen, or a count's bucket."""
+    if table == TAG_COUNTS:
+        return "bucket_start"
+    return "seen_at" if "seen_at" in SCHEMAS[table].names else "collected_at"
 
 
 # --- writers: each streams record batches into a (temporary) path, returns the rows written ---
@@ -251,6 +270,24 @@ def _popular_post(post: dict[str, Any], platform: str) -> dict[str, Any]:
     }
 
 
+def _write_es_rows(
+    _schema: pa.Schema, batches: Iterable[pa.RecordBatch], tmp: Path, index: str
+) -> int:
+    """Any table as ``_bulk`` lines: every column a field, the row id as ``_id``."""
+    rows = 0
+    with tmp.open("wb") as fh:
+        for batch in batches:
+            buf = io.BytesIO()
+            for record in _stringify_times(batch).to_pylist():
+                row_id = record.pop("row_id")
+                action = {"index": {"_index": index, "_id": row_id}}
+                buf.write(orjson.dumps(action, option=orjson.OPT_APPEND_NEWLINE))
+                buf.write(orjson.dumps(record, option=_JSON_OPTS | orjson.OPT_APPEND_NEWLINE))
+            fh.write(buf.getbuffer())
+            rows += batch.num_rows
+    return rows
+
+
 def _write_es_bulk(
     _schema: pa.Schema, batches: Iterable[pa.RecordBatch], tmp: Path, index: str
 ) -> int:
@@ -330,7 +367,7 @@ def _stream_to(
     last: Exception | None = None
     for attempt in range(_RETRIES):
         tmp = _tmp_for(out)
-        con = query.connect()
+        con = query.connect([t for t in SCHEMAS if t in sql])
         try:
             # DuckDB draws its own progress bar on long queries; callers show theirs.
             con.execute("SET enable_progress_bar = false")
@@ -408,6 +445,13 @@ def export_table(
         raise StorageError(f"could not create {out.parent}: {exc}") from exc
 
     write, columns = _WRITERS[fmt]
+    is_hashtags = table == HASHTAG_SNAPSHOTS
+    if fmt == "es-bulk" and not is_hashtags:
+        # The Kibana-compatible document and its template are the hashtag series'; any other
+        # table goes as its columns, into its own index unless one is named.
+        write, columns = _write_es_rows, None
+        if index == DEFAULT_INDEX:
+            index = f"tagpulse-{table.replace('_', '-')}"
     sql, params = _select(
         table,
         columns or EXPORT_TABLES[table],
@@ -417,5 +461,5 @@ def export_table(
         platform=platform,
     )
     rows = _stream_to(query, sql, params, out, write, index, batch_rows)
-    extra = [_write_template(out, index)] if fmt == "es-bulk" else []
+    extra = [_write_template(out, index)] if fmt == "es-bulk" and is_hashtags else []
     return ExportResult(rows=rows, path=out, extra_files=extra)

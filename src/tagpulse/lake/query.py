@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from tagpulse.errors import StorageError
-from tagpulse.lake.tables import HASHTAG_SNAPSHOT_SCHEMA, HASHTAG_SNAPSHOTS
+from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, SCHEMAS, id_column, schema_of
 
 __all__ = ["LakeQuery", "TimelinePoint"]
 
@@ -49,10 +49,13 @@ class LakeQuery:
     def has_data(self, table: str) -> bool:
         return any((self.tables_dir / table).glob("platform=*/date=*/[!.]*.parquet"))
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
+    def connect(self, tables: Sequence[str] | None = None) -> duckdb.DuckDBPyConnection:
+        """An in-process DuckDB with a view per table (default: every table); ``<table>`` keeps
+        one row per id, ``<table>_all`` shows every stored row."""
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'UTC'")
-        self._register(con, HASHTAG_SNAPSHOTS)
+        for table in SCHEMAS if tables is None else tables:
+            self._register(con, table)
         return con
 
     def _register(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -65,14 +68,16 @@ class LakeQuery:
             )
         else:
             empty = pa.table(
-                {f.name: pa.array([], type=f.type) for f in HASHTAG_SNAPSHOT_SCHEMA}
+                {f.name: pa.array([], type=f.type) for f in schema_of(table)}
                 | {"platform": pa.array([], pa.string()), "date": pa.array([], pa.date32())}
             )
             con.register(f"{raw_view}_empty", empty)
             con.execute(f"CREATE OR REPLACE VIEW {raw_view} AS SELECT * FROM {raw_view}_empty")
+        order = "seen_at" if "seen_at" in schema_of(table).names else "collected_at"
         con.execute(
             f"CREATE OR REPLACE VIEW {table} AS SELECT * EXCLUDE (_rn) FROM ("
-            f"SELECT *, row_number() OVER (PARTITION BY snapshot_id ORDER BY collected_at) AS _rn "
+            f"SELECT *, row_number() OVER (PARTITION BY {id_column(table)} ORDER BY {order}) "
+            "AS _rn "
             f"FROM {raw_view}) WHERE _rn = 1"
         )
 
@@ -83,7 +88,8 @@ class LakeQuery:
             con: duckdb.DuckDBPyConnection | None = None
             try:
                 # Binding the views opens files too, so it sits inside the retry.
-                con = self.connect()
+                # Only the tables the query names: each bound view reads its files' footers.
+                con = self.connect([t for t in SCHEMAS if t in sql])
                 relation = con.sql(sql, params=list(params))
                 if relation is None:
                     raise StorageError(f"query returned no result: {sql[:80]}")

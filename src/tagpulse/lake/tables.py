@@ -24,13 +24,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tagpulse.errors import StorageError
-from tagpulse.records import HashtagSnapshot, PostRef
+from tagpulse.lake.schemas import ENTITY_TABLES, records_to_table
+from tagpulse.records import HashtagSnapshot, ParsedRecords, PostRef
 
 __all__ = [
     "HASHTAG_SNAPSHOTS",
     "POST_REF_TYPE",
     "CompactionResult",
     "LakeWriter",
+    "id_column",
+    "schema_of",
     "snapshot_id",
     "snapshots_to_table",
 ]
@@ -68,7 +71,25 @@ HASHTAG_SNAPSHOT_SCHEMA = pa.schema(
     ]  # type: ignore[arg-type]  # pyarrow-stubs mistypes mixed field lists
 )
 
-SCHEMAS: dict[str, pa.Schema] = {HASHTAG_SNAPSHOTS: HASHTAG_SNAPSHOT_SCHEMA}
+SCHEMAS: dict[str, pa.Schema] = {HASHTAG_SNAPSHOTS: HASHTAG_SNAPSHOT_SCHEMA} | {
+    name: spec.schema for name, spec in ENTITY_TABLES.items()
+}
+
+
+def schema_of(table: str) -> pa.Schema:
+    """The stored columns of a lake table (without the ``platform``/``date`` partition columns)."""
+    try:
+        return SCHEMAS[table]
+    except KeyError:
+        raise StorageError(
+            f"no lake table {table!r}; tables: {', '.join(sorted(SCHEMAS))}"
+        ) from None
+
+
+def id_column(table: str) -> str:
+    """The column that identifies a row; readers keep one row per value."""
+    return "snapshot_id" if table == HASHTAG_SNAPSHOTS else "row_id"
+
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -200,6 +221,19 @@ class LakeWriter:
             paths += self.write_table(HASHTAG_SNAPSHOTS, platform, table, "slot_at")
         return paths
 
+    def append_records(self, parsed: ParsedRecords) -> list[Path]:
+        """Append everything a parse produced, each record type to its table."""
+        paths = self.append_snapshots(parsed.snapshots) if parsed.snapshots else []
+        for name, spec in ENTITY_TABLES.items():
+            records: list[Any] = getattr(parsed, name)
+            by_platform: dict[str, list[Any]] = {}
+            for rec in records:
+                by_platform.setdefault(rec.platform, []).append(rec)
+            for platform, batch in by_platform.items():
+                table = records_to_table(spec, batch)
+                paths += self.write_table(name, platform, table, spec.date_column)
+        return paths
+
     def partitions(self, table: str) -> Iterable[Path]:
         base = self.table_dir(table)
         if not base.exists():
@@ -242,13 +276,10 @@ class LakeWriter:
                 continue
             merged = pa.concat_tables([pq.read_table(f, schema=SCHEMAS.get(table)) for f in files])
             rows_before += merged.num_rows
-            if "snapshot_id" in merged.column_names:
-                merged = _first_per_id(merged)
-            merged = (
-                merged.sort_by([("collected_at", "ascending")])
-                if ("collected_at" in merged.column_names)
-                else merged
-            )
+            merged = _first_per_id(merged, id_column(table))
+            order = next((c for c in ("collected_at", "seen_at") if c in merged.column_names), None)
+            if order is not None:
+                merged = merged.sort_by([(order, "ascending")])
             rows_after += merged.num_rows
             _write_atomic(merged, folder, "compact")
             for f in files:
@@ -259,8 +290,8 @@ class LakeWriter:
         return CompactionResult(parts, files_before, files_after, rows_before, rows_after)
 
 
-def _first_per_id(table: pa.Table) -> pa.Table:
-    ids: list[str | None] = table["snapshot_id"].to_pylist()
+def _first_per_id(table: pa.Table, column: str) -> pa.Table:
+    ids: list[str | None] = table[column].to_pylist()
     seen: set[str | None] = set()
     keep: list[bool] = []
     for i in ids:
