@@ -22,7 +22,13 @@ from typing import Any
 from common import Result, fmt_number, machine_facts, merge_results
 
 #: Module names, in the order they run.
-BENCHMARKS = ("bench_parse", "bench_lake_write", "bench_chart_query", "bench_collector")
+BENCHMARKS = (
+    "bench_parse",
+    "bench_lake_write",
+    "bench_chart_query",
+    "bench_collector",
+    "bench_import",
+)
 
 
 def _run_module(module: str, quick: bool) -> list[dict[str, Any]]:

@@ -11,7 +11,13 @@ import orjson
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MEASURES = {"parse+normalise", "lake write", "chart query", "collector vs budget"}
+MEASURES = {
+    "parse+normalise",
+    "lake write",
+    "chart query",
+    "collector vs budget",
+    "import zeeschuimer",
+}
 
 
 @pytest.mark.slow

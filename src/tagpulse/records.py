@@ -26,7 +26,8 @@ __all__ = [
 
 MediaType = Literal["image", "video", "carousel", "reel", "unknown"]
 EventLevel = Literal["info", "warning", "error"]
-EdgeKind = Literal["follows", "liked", "commented", "mentioned", "tagged"]
+#: ``reposted``: a retweet/repost of dst's post; ``quoted``: a quote post of dst's post.
+EdgeKind = Literal["follows", "liked", "commented", "mentioned", "tagged", "reposted", "quoted"]
 #: ``ok``: a public profile; ``private``: exists, posts hidden; ``not_found``: deleted or never
 #: existed; ``renamed``: the handle asked for now belongs to another id (or answers with another).
 ProfileState = Literal["ok", "private", "not_found", "renamed"]
@@ -90,6 +91,9 @@ class RawEnvelope:
     collected_at: datetime
     body: bytes
     content_hash: str
+    #: Set by whoever has already decoded ``body`` as JSON: the archive may then embed it as
+    #: JSON (no re-encoding as a string), which is most of the cost of archiving large answers.
+    body_is_json: bool = False
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ class Rig:
     clock: AcceleratedClock | SteppedClock
     settings: Settings
     tags_file: Path
+    handles_file: Path | None = None
 
     def collector(
         self,
@@ -63,6 +64,7 @@ class Rig:
             clock=self.clock,
             stop=stop,
             policy=policy,
+            handles_path=self.handles_file,
         )
 
 

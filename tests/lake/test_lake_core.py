@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pyarrow.parquet as pq
 import pytest
+import zstandard
 
 from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
@@ -134,3 +136,23 @@ def test_unsorted_rows_split_into_the_right_days(tmp_path: Path) -> None:
     paths = LakeWriter(tmp_path).append_snapshots(snaps)
     by_day = {p.parent.name: pq.read_table(p)["post_count"].to_pylist() for p in paths}
     assert by_day == {"date=2026-11-01": [0, 30, 119], "date=2026-11-02": [200, 150, 121]}
+
+
+def test_raw_archive_inline_json_bodies_come_back_exactly(tmp_path: Path) -> None:
+    tricky = b'{"t": "\\",\\"body_encoding\\":\\"json\\",\\"body\\":", "e": "\xc3\xa9"}  '
+    bodies = [b'{"a": [1, {"b": null}]}', tricky, b'{"pretty":\n 1}', b"[1,2]"]
+    envs = [
+        RawEnvelope("x", "import:twarc2", 'http://x/?q="a"', {}, 200, None, T0, body,
+                    content_hash(body), body_is_json=True)
+        for body in bodies
+    ]  # fmt: skip
+    written = RawArchive(tmp_path).write(envs)
+    (path,) = set(written.values())
+    back = list(read_raw_file(path))
+    assert [b["body"] for b in back] == bodies
+    assert [b["body_encoding"] for b in back] == ["json", "json", "utf-8", "json"]
+    assert back[1]["url"] == 'http://x/?q="a"'
+    # Every archive line is still JSON for other readers, with the body as a JSON value.
+    lines = zstandard.ZstdDecompressor().decompress(path.read_bytes(), 1 << 20).splitlines()
+    assert orjson.loads(lines[0])["body"] == {"a": [1, {"b": None}]}
+    assert orjson.loads(lines[1])["body"]["e"] == "é"

@@ -9,7 +9,7 @@ from typing import TextIO
 import orjson
 from rich.console import Console
 
-from tagpulse.records import Event, HashtagSnapshot
+from tagpulse.records import Event, HashtagSnapshot, Profile
 
 __all__ = ["LogReporter", "RichReporter", "make_reporter"]
 
@@ -43,6 +43,19 @@ class LogReporter:
                 top_posts=len(snapshot.top_posts),
                 collected_at=snapshot.collected_at.isoformat(),
                 account=snapshot.account,
+                warnings=len(warnings),
+            )
+
+    def profile(self, profile: Profile, posts: int, warnings: list[str]) -> None:
+        if not self.quiet:
+            self._emit(
+                msg="profile",
+                platform=profile.platform,
+                handle=profile.handle,
+                state=profile.state,
+                followers=profile.followers,
+                posts_collected=posts,
+                collected_at=profile.collected_at.isoformat(),
                 warnings=len(warnings),
             )
 
@@ -89,6 +102,11 @@ class RichReporter:
         self.snapshots += 1
         count = f"{snapshot.post_count:,}" if snapshot.post_count is not None else "?"
         self._update(f"— #{snapshot.tag} {count}")
+
+    def profile(self, profile: Profile, posts: int, warnings: list[str]) -> None:
+        self.snapshots += 1
+        followers = f"{profile.followers:,}" if profile.followers is not None else "?"
+        self._update(f"— @{profile.handle} {followers} followers, {posts} posts")
 
     def event(self, event: Event) -> None:
         if event.level != "info":

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tagpulse.analysis.timeline import parse_duration
+from tagpulse.analysis.timeline import parse_duration, parse_since
 from tagpulse.cli.common import HomeOption, console, err_console, friendly_errors, settings_for
 from tagpulse.cli.report import RichReporter, make_reporter
 from tagpulse.collect.accounts import load_accounts_file
@@ -18,6 +18,7 @@ from tagpulse.collect.build import build_collector, fetch_sandbox_clock
 from tagpulse.collect.runner import CollectorOptions
 from tagpulse.errors import InputError
 from tagpulse.platforms.instagram.client import HashtagEndpoint
+from tagpulse.platforms.sandbox.clock import utc_from_epoch
 
 __all__ = ["install_stop_handlers", "track"]
 
@@ -39,7 +40,20 @@ def install_stop_handlers(stop: threading.Event) -> None:
 
 @friendly_errors
 def track(
-    tags_file: Annotated[Path, typer.Argument(help="Watchlist: one hashtag a line")],
+    tags_file: Annotated[
+        Path, typer.Argument(help="Watchlist: one hashtag a line (@handle lines: accounts)")
+    ],
+    handles: Annotated[
+        Path | None,
+        typer.Option("--handles", help="Accounts watchlist (accounts.txt): one handle a line"),
+    ] = None,
+    max_posts: Annotated[
+        int, typer.Option("--max-posts", help="Posts to read per account and pass (pages of 12)")
+    ] = 12,
+    posts_since: Annotated[
+        str | None,
+        typer.Option("--since", help="Read an account's posts back to this date (or e.g. 30d)"),
+    ] = None,
     every: Annotated[str, typer.Option("--every", help="Interval between snapshots of a tag")] = (
         "30m"
     ),
@@ -74,7 +88,7 @@ def track(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors")] = False,
     home: HomeOption = None,
 ) -> None:
-    """Track the tags of TAGS_FILE: one snapshot per tag every --every, until stopped."""
+    """Track the tags (and accounts) of TAGS_FILE: one observation each every --every."""
     if endpoint not in ("web_info", "legacy"):
         raise InputError("must be web_info or legacy", field="--endpoint")
     settings = settings_for(home, instagram_base_url=base_url, sandbox=sandbox_clock or None)
@@ -85,16 +99,24 @@ def track(
     install_stop_handlers(stop)
     reporter = make_reporter(err_console, quiet=quiet)
     ep: HashtagEndpoint = "web_info" if endpoint == "web_info" else "legacy"
-    options = CollectorOptions(interval_s=interval, endpoint=ep, once=once, flush_wall_s=flush_secs)
+    if max_posts < 0:
+        raise InputError("must be 0 or more", field="--max-posts")
+    options = CollectorOptions(
+        interval_s=interval, endpoint=ep, once=once, flush_wall_s=flush_secs, max_posts=max_posts
+    )
     collector = build_collector(
         settings,
         tags_file,
+        handles_path=handles,
         accounts=specs,
         options=options,
         clock=clock,
         reporter=reporter,
         stop=stop,
     )
+    if posts_since is not None:
+        since = parse_since(posts_since, utc_from_epoch(collector.clock.time()), field="--since")
+        collector.options.posts_since = since.timestamp()
     if duration is not None:
         collector.options.until = collector.clock.time() + parse_duration(duration)
     try:

@@ -67,6 +67,7 @@ def build_collector(
     reporter: Reporter | None = None,
     stop: threading.Event | None = None,
     policy: BackoffPolicy | None = None,
+    handles_path: Path | None = None,
 ) -> Collector:
     catalog = Catalog(settings.catalog_path)
     specs = resolve_accounts(catalog, settings, accounts)
@@ -82,7 +83,7 @@ def build_collector(
 
     pool = AccountPool.build(specs, make_client, policy or BackoffPolicy(), seed=options.seed)
     return Collector(
-        watchlist=Watchlist(tags_path),
+        watchlist=Watchlist(tags_path, handles_path),
         pool=pool,
         catalog=catalog,
         writer=LakeWriter(settings.lake_dir),

@@ -17,24 +17,39 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from tagpulse.collect.account_tasks import AccountObserver
 from tagpulse.collect.accounts import Account, AccountPool
 from tagpulse.collect.breaker import trips_breaker
 from tagpulse.collect.schedule import Scheduler, Task
 from tagpulse.collect.watchlist import Watchlist
 from tagpulse.errors import InputError, NotFound, PayloadError, PlatformError
-from tagpulse.lake.catalog import Catalog
+from tagpulse.lake.catalog import Catalog, CursorRow
 from tagpulse.lake.raw import RawArchive, content_hash
 from tagpulse.lake.tables import LakeWriter
 from tagpulse.platforms.instagram.client import HashtagEndpoint, Response
 from tagpulse.platforms.instagram.parse import parse_hashtag
 from tagpulse.platforms.sandbox.clock import Clock, utc_from_epoch
-from tagpulse.records import Event, EventLevel, HashtagSnapshot, RawEnvelope
+from tagpulse.records import (
+    Event,
+    EventLevel,
+    HashtagSnapshot,
+    ParsedRecords,
+    Profile,
+    RawEnvelope,
+)
 
 __all__ = ["Collector", "CollectorOptions", "Reporter", "RunStats"]
 
 
+def _label(task: Task) -> str:
+    """How a person names a watchlist entry: ``#tag`` or ``@handle``."""
+    return task.tag if task.tag.startswith("@") else f"#{task.tag}"
+
+
 class Reporter(Protocol):
     def snapshot(self, snapshot: HashtagSnapshot, warnings: list[str]) -> None: ...
+
+    def profile(self, profile: Profile, posts: int, warnings: list[str]) -> None: ...
 
     def event(self, event: Event) -> None: ...
 
@@ -45,6 +60,9 @@ class Reporter(Protocol):
 
 class _NullReporter:
     def snapshot(self, snapshot: HashtagSnapshot, warnings: list[str]) -> None:
+        pass
+
+    def profile(self, profile: Profile, posts: int, warnings: list[str]) -> None:
         pass
 
     def event(self, event: Event) -> None:
@@ -71,6 +89,10 @@ class CollectorOptions:
     once: bool = False
     until: float | None = None
     seed: int | None = None
+    #: An account's pass reads its posts up to this many (the profile answer holds 12) ...
+    max_posts: int = 12
+    #: ... and no further back than this (UTC epoch seconds).
+    posts_since: float | None = None
 
 
 @dataclass(slots=True)
@@ -93,6 +115,8 @@ class _Pending:
     raw: dict[str, RawEnvelope] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     done: list[tuple[str, str, float, float, int | None, float]] = field(default_factory=list)
+    records: ParsedRecords = field(default_factory=ParsedRecords)
+    cursors: dict[tuple[str, str], CursorRow | None] = field(default_factory=dict)
 
 
 class Collector:
@@ -127,6 +151,7 @@ class Collector:
         self._last_watch_check = time.monotonic()
         self._once_left: set[tuple[str, str]] = set()
         self.on_acknowledged: Callable[[int], None] | None = None
+        self._accounts = AccountObserver(self)
         self._compacted_before: str | None = None
 
     # -- events -------------------------------------------------------------------------------
@@ -214,6 +239,9 @@ class Collector:
     def _observe(self, task: Task, account: Account) -> None:
         self.stats.requests += 1
         self.stats.per_account[account.alias] = self.stats.per_account.get(account.alias, 0) + 1
+        if task.tag.startswith("@"):
+            self._accounts.observe(task, account)
+            return
         try:
             response = account.client.hashtag(task.tag, self.options.endpoint)
         except PlatformError as error:
@@ -232,24 +260,52 @@ class Collector:
                 raw_id=raw_id,
             )
         except PayloadError as error:
-            self.stats.quarantined += 1
-            self.catalog.quarantine(
-                source=f"{task.platform}:{response.endpoint}",
-                reason=str(error),
-                at=collected,
-                raw_id=raw_id,
-                location=response.url,
-            )
-            self._event(
-                "warning",
-                "quarantined",
-                f"#{task.tag}: answer quarantined: {error}",
-                task=task,
-                account=account.alias,
-                raw_id=raw_id,
-            )
-            self._retry(task, now)
+            self.quarantine(task, account, response, raw_id, error, now)
             return
+        self.succeeded(account, now, raw_id)
+        self.payload_warnings(task, account, parsed.warnings, raw_id)
+        snapshot = parsed.snapshot
+        self._pending.snapshots.append(snapshot)
+        self._pending.slots.append(utc_from_epoch(task.slot))
+        # The tag's top and recent posts are posts too: a tracked tag builds a post history.
+        self._pending.records.posts += parsed.posts
+        self._pending.records.comments += parsed.comments
+        self._pending.records.edges += parsed.edges
+        self.slot_done(task, now, snapshot.post_count)
+        self.reporter.snapshot(snapshot, parsed.warnings)
+
+    # -- pieces shared by every kind of observation -------------------------------------------
+    def quarantine(
+        self,
+        task: Task,
+        account: Account,
+        response: Response,
+        raw_id: str | None,
+        error: PayloadError,
+        now: float,
+    ) -> None:
+        self.stats.quarantined += 1
+        self.catalog.quarantine(
+            source=f"{task.platform}:{response.endpoint}",
+            reason=str(error),
+            at=utc_from_epoch(now),
+            raw_id=raw_id,
+            location=response.url,
+        )
+        self._event(
+            "warning",
+            "quarantined",
+            f"{_label(task)}: answer quarantined: {error}",
+            task=task,
+            account=account.alias,
+            raw_id=raw_id,
+        )
+        self._retry(task, now)
+
+    def succeeded(self, account: Account, now: float, raw_id: str | None) -> None:
+        if raw_id is not None and raw_id in self._pending.raw:
+            # Parsed, so valid JSON: the archive can embed it as it is.
+            self._pending.raw[raw_id].body_is_json = True
         if account.breaker.failures:
             self._event(
                 "info",
@@ -259,32 +315,28 @@ class Collector:
             )
         account.breaker.succeed()
         self._persist_account(account, now)
-        for warning in parsed.warnings:
+
+    def payload_warnings(
+        self, task: Task, account: Account, warnings: list[str], raw_id: str | None
+    ) -> None:
+        for warning in warnings:
             self._event(
                 "warning",
                 "payload_warning",
-                f"#{task.tag}: {warning}",
+                f"{_label(task)}: {warning}",
                 task=task,
                 account=account.alias,
                 raw_id=raw_id,
             )
-        snapshot = parsed.snapshot
-        self._pending.snapshots.append(snapshot)
-        self._pending.slots.append(utc_from_epoch(task.slot))
+
+    def slot_done(self, task: Task, now: float, count: int | None) -> None:
+        """The slot's observation is complete: acknowledge it at the next flush."""
         nxt = self.scheduler.done(task, now)
         self._pending.done.append(
-            (
-                task.platform,
-                task.tag,
-                task.slot,
-                now,
-                snapshot.post_count,
-                nxt.due if nxt else float("nan"),
-            )
+            (task.platform, task.tag, task.slot, now, count, nxt.due if nxt else float("nan"))
         )
         self.stats.snapshots += 1
         self._once_left.discard(task.key)
-        self.reporter.snapshot(snapshot, parsed.warnings)
 
     def _persist_account(self, account: Account, now: float) -> None:
         b = account.breaker
@@ -295,9 +347,25 @@ class Collector:
 
     def _failed(self, task: Task, account: Account, error: PlatformError) -> None:
         now = self.clock.time()
+        if isinstance(error, NotFound) and task.tag.startswith("@"):
+            # A deleted (or never existing) account is an observation, not a failure.
+            self._event(
+                "info",
+                "account_not_found",
+                f"{_label(task)}: {error}",
+                task=task,
+                account=account.alias,
+            )
+            self._accounts.not_found(task, error)
+            self.slot_done(task, now, None)
+            return
         if isinstance(error, NotFound):
             self._event(
-                "warning", "not_found", f"#{task.tag}: {error}", task=task, account=account.alias
+                "warning",
+                "not_found",
+                f"{_label(task)}: {error}",
+                task=task,
+                account=account.alias,
             )
             self.stats.failures += 1
             self.scheduler.done(task, now)
@@ -321,7 +389,7 @@ class Collector:
             self._event(
                 "warning",
                 "request_failed",
-                f"#{task.tag}: {error}",
+                f"{_label(task)}: {error}",
                 task=task,
                 account=account.alias,
             )
@@ -333,7 +401,7 @@ class Collector:
             self._event(
                 "warning",
                 "slot_missed",
-                f"#{task.tag}: gave up on this slot after {task.attempts + 1} attempts",
+                f"{_label(task)}: gave up on this slot after {task.attempts + 1} attempts",
                 task=task,
             )
             self.scheduler.done(task, now)
@@ -345,7 +413,7 @@ class Collector:
             self._event(
                 "warning",
                 "slot_missed",
-                f"#{task.tag}: slot at {utc_from_epoch(task.slot):%Y-%m-%d %H:%M} missed",
+                f"{_label(task)}: slot at {utc_from_epoch(task.slot):%Y-%m-%d %H:%M} missed",
                 task=task,
             )
             self._once_left.discard(task.key)
@@ -354,7 +422,14 @@ class Collector:
     def flush(self) -> int:
         """Write buffers to the lake and acknowledge them in the catalog."""
         pending = self._pending
-        if not (pending.snapshots or pending.raw or pending.events or pending.done):
+        if not (
+            pending.snapshots
+            or pending.raw
+            or pending.events
+            or pending.done
+            or pending.records.count()
+            or pending.cursors
+        ):
             self._last_flush = time.monotonic()
             return 0
         if pending.raw:
@@ -380,9 +455,15 @@ class Collector:
                 # A day is complete: merge its many small files (and any older leftovers).
                 self.writer.compact(before_date=today)
             self._compacted_before = today
+        if pending.records.count():
+            self.writer.append_records(pending.records)
+        if pending.cursors:
+            self.catalog.save_cursors(
+                [(p, k, row) for (p, k), row in pending.cursors.items()], self.clock.now()
+            )
         self.catalog.add_events(pending.events)
         self.catalog.acknowledge(pending.done)
-        count = len(pending.snapshots)
+        count = len(pending.done)
         self.stats.acknowledged += count
         self._pending = _Pending()
         self._last_flush = time.monotonic()
@@ -393,9 +474,9 @@ class Collector:
 
     def _should_flush(self) -> bool:
         p = self._pending
-        if len(p.snapshots) >= self.options.flush_every:
+        if len(p.snapshots) + len(p.done) >= self.options.flush_every:
             return True
-        return bool(p.snapshots or p.events) and (
+        return bool(p.snapshots or p.events or p.done) and (
             time.monotonic() - self._last_flush >= self.options.flush_wall_s
         )
 

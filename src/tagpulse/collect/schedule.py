@@ -11,7 +11,7 @@ import heapq
 import math
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = ["Scheduler", "Task"]
 
@@ -25,6 +25,11 @@ class Task:
     tag: str = field(compare=False)
     slot: float = field(compare=False)
     attempts: int = field(default=0, compare=False)
+    #: An account's pass over its posts continues here (page > 0): the cursor of the next page.
+    cursor: str | None = field(default=None, compare=False)
+    user_id: str | None = field(default=None, compare=False)
+    posts: int = field(default=0, compare=False)
+    page: int = field(default=0, compare=False)
 
     @property
     def key(self) -> Key:
@@ -109,16 +114,18 @@ class Scheduler:
         if task.key not in self._active:
             return None, False
         if now + delay_s < task.slot + self.interval_s:
-            again = Task(
-                due=now + delay_s,
-                platform=task.platform,
-                tag=task.tag,
-                slot=task.slot,
-                attempts=task.attempts + 1,
-            )
+            again = replace(task, due=now + delay_s, attempts=task.attempts + 1)
             self._push(again)
             return again, True
         return self.done(task, now), False
+
+    def next_page(self, task: Task, cursor: str, user_id: str | None, posts: int) -> Task:
+        """The same slot's next page of a listing, due now (the account budget paces it)."""
+        nxt = replace(
+            task, attempts=0, cursor=cursor, user_id=user_id, posts=posts, page=task.page + 1
+        )
+        self._push(nxt)
+        return nxt
 
     @property
     def active(self) -> set[Key]:

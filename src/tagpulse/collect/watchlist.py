@@ -1,9 +1,11 @@
-"""The watchlist file (``tags.txt``): one tag a line, re-read when it changes.
+"""Watchlist files (``tags.txt``, ``accounts.txt``): one entry a line, re-read when they change.
 
 Rules: ``#`` prefix optional; blank lines and ``# comments`` (a ``#`` followed by a space, or a
 trailing `` # ...``) ignored; tags lower-cased; duplicates merged. A tag is letters, marks and
-digits of any script plus ``_``, at most 100 characters. An optional ``platform:`` prefix names
-the platform (default instagram).
+digits of any script plus ``_``, at most 100 characters. An ``@`` prefix makes the line an
+account handle (ASCII letters, digits, ``.`` and ``_``, at most 30); in an accounts file every
+line is a handle, ``@`` optional. An optional ``platform:`` prefix names the platform (default
+instagram). An account entry is kept as the tag ``@handle``: one schedule per entry either way.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from tagpulse.errors import InputError
 
 __all__ = [
+    "MAX_HANDLE_LENGTH",
     "MAX_TAG_LENGTH",
     "SUPPORTED_PLATFORMS",
     "WatchEntry",
@@ -25,6 +28,8 @@ __all__ = [
 ]
 
 MAX_TAG_LENGTH = 100
+MAX_HANDLE_LENGTH = 30
+_HANDLE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._")
 SUPPORTED_PLATFORMS = ("instagram",)
 _KNOWN_PLATFORMS = ("instagram", "tiktok", "x")
 
@@ -34,6 +39,21 @@ class WatchEntry:
     platform: str
     tag: str
     line: int
+
+    @property
+    def is_account(self) -> bool:
+        return self.tag.startswith("@")
+
+
+def _handle_error(handle: str) -> str | None:
+    if not handle:
+        return "empty handle"
+    if len(handle) > MAX_HANDLE_LENGTH:
+        return f"handle is {len(handle)} characters long; the limit is {MAX_HANDLE_LENGTH}"
+    bad = next((ch for ch in handle if ch not in _HANDLE_CHARS), None)
+    if bad is not None:
+        return f"character {bad!r} is not allowed in a handle: use letters, digits, . and _"
+    return None
 
 
 def _tag_error(tag: str) -> str | None:
@@ -63,8 +83,13 @@ def normalise_tag(text: str) -> str:
     return tag
 
 
-def parse_watchlist(text: str, path: str = "<watchlist>") -> list[WatchEntry]:
-    """Parse a watchlist; the first invalid line raises an InputError naming it."""
+def parse_watchlist(
+    text: str, path: str = "<watchlist>", *, accounts: bool = False
+) -> list[WatchEntry]:
+    """Parse a watchlist; the first invalid line raises an InputError naming it.
+
+    ``accounts``: every line is a handle (an accounts file), not only ``@`` lines.
+    """
     entries: dict[tuple[str, str], WatchEntry] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip().lstrip("\ufeff")
@@ -93,38 +118,67 @@ def parse_watchlist(text: str, path: str = "<watchlist>") -> list[WatchEntry]:
                     path=path,
                     line=number,
                 )
-        tag = unicodedata.normalize("NFC", line.lstrip("#")).lower()
-        problem = _tag_error(tag)
-        if problem:
-            raise InputError(f"invalid tag {raw.strip()!r}: {problem}", path=path, line=number)
+        if accounts or line.startswith("@"):
+            handle = line.removeprefix("@").lower()
+            problem = _handle_error(handle)
+            if problem:
+                raise InputError(
+                    f"invalid handle {raw.strip()!r}: {problem}", path=path, line=number
+                )
+            tag = "@" + handle
+        else:
+            tag = unicodedata.normalize("NFC", line.lstrip("#")).lower()
+            problem = _tag_error(tag)
+            if problem:
+                raise InputError(f"invalid tag {raw.strip()!r}: {problem}", path=path, line=number)
         entries.setdefault((platform, tag), WatchEntry(platform, tag, number))
     return list(entries.values())
 
 
 class Watchlist:
-    """A watchlist file that notices when it changes."""
+    """A watchlist file (and optionally an accounts file) that notices when it changes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, accounts_path: Path | None = None) -> None:
         self.path = path
+        self.accounts_path = accounts_path
         self._digest: str | None = None
         self._entries: list[WatchEntry] = []
 
-    def _read(self) -> tuple[str, str]:
-        try:
-            data = self.path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read watchlist: {exc.strerror}", path=str(self.path)) from exc
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise InputError("not valid UTF-8", path=str(self.path), line=line) from exc
-        return hashlib.sha256(data).hexdigest(), text
+    def _files(self) -> list[tuple[Path, bool]]:
+        files = [(self.path, False)]
+        if self.accounts_path is not None:
+            files.append((self.accounts_path, True))
+        return files
+
+    def _read(self) -> tuple[str, list[tuple[Path, bool, str]]]:
+        digest = hashlib.sha256()
+        texts: list[tuple[Path, bool, str]] = []
+        for path, accounts in self._files():
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise InputError(f"cannot read watchlist: {exc.strerror}", path=str(path)) from exc
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = data[: exc.start].count(b"\n") + 1
+                raise InputError("not valid UTF-8", path=str(path), line=line) from exc
+            digest.update(hashlib.sha256(data).digest())
+            texts.append((path, accounts, text))
+        return digest.hexdigest(), texts
+
+    @staticmethod
+    def _parse(texts: list[tuple[Path, bool, str]]) -> list[WatchEntry]:
+        merged: dict[tuple[str, str], WatchEntry] = {}
+        for path, accounts, text in texts:
+            for entry in parse_watchlist(text, str(path), accounts=accounts):
+                merged.setdefault((entry.platform, entry.tag), entry)
+        return list(merged.values())
 
     def load(self) -> list[WatchEntry]:
-        """Read and parse the file (raises InputError on any bad line)."""
-        digest, text = self._read()
-        self._entries = parse_watchlist(text, str(self.path))
+        """Read and parse the file(s) (raises InputError on any bad line)."""
+        digest, texts = self._read()
+        self._entries = self._parse(texts)
         self._digest = digest
         return self._entries
 
@@ -138,10 +192,10 @@ class Watchlist:
         A bad edit raises InputError and keeps the previous entries, so a running collector can
         report it and go on with what it had.
         """
-        digest, text = self._read()
+        digest, texts = self._read()
         if digest == self._digest:
             return False
-        entries = parse_watchlist(text, str(self.path))
+        entries = self._parse(texts)
         self._digest = digest
         changed = [(e.platform, e.tag) for e in entries] != [
             (e.platform, e.tag) for e in self._entries

@@ -18,7 +18,7 @@ from typing import Any
 from tagpulse.errors import StorageError
 from tagpulse.records import Event
 
-__all__ = ["AccountRow", "Catalog", "ScheduleRow"]
+__all__ = ["AccountRow", "Catalog", "CursorRow", "ScheduleRow"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -66,6 +66,17 @@ CREATE TABLE IF NOT EXISTS events (
     raw_id TEXT
 );
 CREATE INDEX IF NOT EXISTS events_tag ON events (platform, tag);
+CREATE TABLE IF NOT EXISTS cursors (
+    platform TEXT NOT NULL,
+    key TEXT NOT NULL,
+    cursor TEXT NOT NULL,
+    user_id TEXT,
+    posts INTEGER NOT NULL,
+    pages INTEGER NOT NULL,
+    slot REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (platform, key)
+);
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at REAL NOT NULL,
@@ -75,6 +86,19 @@ CREATE TABLE IF NOT EXISTS quarantine (
     location TEXT
 );
 """
+
+
+@dataclass(slots=True, frozen=True)
+class CursorRow:
+    """Where an unfinished listing (an account's posts) continues after a restart."""
+
+    platform: str
+    key: str
+    cursor: str
+    user_id: str | None
+    posts: int
+    pages: int
+    slot: float
 
 
 @dataclass(slots=True, frozen=True)
@@ -250,6 +274,40 @@ class Catalog:
                 (platform, *keep),
             )
 
+    # -- listing cursors ----------------------------------------------------------------------
+    def cursor(self, platform: str, key: str) -> CursorRow | None:
+        rows = self.query(
+            "SELECT platform, key, cursor, user_id, posts, pages, slot FROM cursors "
+            "WHERE platform = ? AND key = ?",
+            (platform, key),
+        )
+        return CursorRow(*rows[0]) if rows else None
+
+    def save_cursors(
+        self, changes: Sequence[tuple[str, str, CursorRow | None]], at: datetime
+    ) -> None:
+        """Store or (``None``) forget each listing's cursor, in one transaction."""
+        with self._tx() as db:
+            for platform, key, row in changes:
+                if row is None:
+                    db.execute(
+                        "DELETE FROM cursors WHERE platform = ? AND key = ?", (platform, key)
+                    )
+                else:
+                    db.execute(
+                        "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            platform,
+                            key,
+                            row.cursor,
+                            row.user_id,
+                            row.posts,
+                            row.pages,
+                            row.slot,
+                            _ts(at),
+                        ),
+                    )
+
     # -- raw index, events, quarantine --------------------------------------------------------
     def known_raw(self, hashes: Sequence[str]) -> set[str]:
         if not hashes:
@@ -321,6 +379,14 @@ class Catalog:
                 "INSERT INTO quarantine (at, source, reason, raw_id, location) VALUES (?,?,?,?,?)",
                 (_ts(at), source, reason, raw_id, location),
             )
+
+    def is_quarantined(self, source: str, location: str | None, raw_id: str | None) -> bool:
+        """Whether this exact input (source, place, body) is quarantined already."""
+        rows = self.query(
+            "SELECT 1 FROM quarantine WHERE source = ? AND location IS ? AND raw_id IS ? LIMIT 1",
+            (source, location, raw_id),
+        )
+        return bool(rows)
 
     def quarantined(self) -> list[tuple[Any, ...]]:
         return self.query("SELECT at, source, reason, raw_id, location FROM quarantine ORDER BY id")

@@ -19,7 +19,11 @@ import zstandard
 
 from tagpulse.records import RawEnvelope
 
-__all__ = ["RawArchive", "content_hash", "envelope_to_json", "read_raw_file"]
+__all__ = ["RawArchive", "content_hash", "envelope_line", "envelope_to_json", "read_raw_file"]
+
+#: Where an inline JSON body starts: the last member of the line. Inside any string value of the
+#: metadata before it, quotes are escaped, so this unescaped sequence is found only here.
+_INLINE = b',"body_encoding":"json","body":'
 
 
 def content_hash(body: bytes) -> str:
@@ -48,19 +52,48 @@ def envelope_to_json(env: RawEnvelope) -> dict[str, Any]:
     }
 
 
+def envelope_line(env: RawEnvelope) -> bytes:
+    """One archive line (with its newline).
+
+    A body known to be one-line JSON is embedded as it is (``body_encoding: json``): the line is
+    still JSON for any reader, and the exact bytes are recovered by slicing. Any other body is a
+    UTF-8 string, or base64 when it is not UTF-8.
+    """
+    if env.body_is_json and b"\n" not in env.body and b"\r" not in env.body:
+        meta = {
+            "platform": env.platform,
+            "endpoint": env.endpoint,
+            "url": env.url,
+            "params": env.params,
+            "status": env.status,
+            "account": env.account,
+            "collected_at": env.collected_at.isoformat(),
+            "content_hash": env.content_hash,
+        }
+        return orjson.dumps(meta)[:-1] + _INLINE + env.body + b"}\n"
+    return orjson.dumps(envelope_to_json(env)) + b"\n"
+
+
+def _decode_line(line: bytes) -> dict[str, Any]:
+    at = line.find(_INLINE)
+    if at >= 0:
+        doc: dict[str, Any] = orjson.loads(line[:at] + b"}")
+        doc["body_encoding"] = "json"
+        doc["body"] = line[at + len(_INLINE) : line.rstrip().rfind(b"}")]
+        return doc
+    doc = orjson.loads(line)
+    body = doc["body"]
+    doc["body"] = base64.b64decode(body) if doc.get("body_encoding") == "base64" else body.encode()
+    return doc
+
+
 def read_raw_file(path: Path) -> Iterator[dict[str, Any]]:
     """The envelopes of one archive file, bodies decoded back to bytes under ``body``."""
     with path.open("rb") as fh, zstandard.ZstdDecompressor().stream_reader(fh) as reader:
         data = reader.read()
     for line in data.splitlines():
-        if not line.strip():
-            continue
-        doc = orjson.loads(line)
-        body = doc["body"]
-        doc["body"] = (
-            base64.b64decode(body) if doc.get("body_encoding") == "base64" else body.encode()
-        )
-        yield doc
+        if line.strip():
+            yield _decode_line(line)
 
 
 class RawArchive:
@@ -83,7 +116,7 @@ class RawArchive:
             stamp = batch[0].collected_at.strftime("%Y%m%dT%H%M%S")
             final = folder / f"{stamp}-{uuid.uuid4().hex[:12]}.ndjson.zst"
             tmp = folder / f".{final.name}.tmp"
-            lines = b"".join(orjson.dumps(envelope_to_json(e)) + b"\n" for e in batch)
+            lines = b"".join(envelope_line(e) for e in batch)
             with tmp.open("wb") as fh:
                 fh.write(compressor.compress(lines))
                 fh.flush()

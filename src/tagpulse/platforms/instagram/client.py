@@ -169,3 +169,16 @@ class InstagramClient:
         if endpoint == "web_info":
             return self.get("tags/web_info", "/api/v1/tags/web_info/", {"tag_name": tag})
         return self.get("explore/tags", f"/explore/tags/{quote(tag)}/", {"__a": "1"})
+
+    def profile(self, handle: str) -> Response:
+        """A profile with its newest posts (``web_profile_info``)."""
+        return self.get(
+            "users/web_profile_info", "/api/v1/users/web_profile_info/", {"username": handle}
+        )
+
+    def user_feed(self, user_id: str, max_id: str | None = None, count: int = 12) -> Response:
+        """A page of a user's posts, newest first; ``max_id`` is the previous page's cursor."""
+        params = {"count": str(count)}
+        if max_id:
+            params["max_id"] = max_id
+        return self.get("feed/user", f"/api/v1/feed/user/{quote(user_id)}/", params)

@@ -6,6 +6,11 @@ takes a token from its account's bucket and from its client IP's bucket, at simu
 throttled account cools down; requests sent while cooling are violations, and enough violations
 get the account banned (``checkpoint_required`` from then on). Injected failures (random, seeded,
 or scripted per account) never cost budget. ``/__sandbox/…`` exposes the ground truth and stats.
+
+The account endpoints (profiles, a user's posts, media info, comments, follow lists), the media
+files and the social world's ground truth live in :mod:`routes_user`; :meth:`dispatch` hands
+their paths over first, and they answer through the same :meth:`data` path (sessions, budgets,
+faults) as the hashtag endpoints.
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ from tagpulse.platforms.sandbox.payloads import (
     legacy_hashtag_payload,
     web_info_payload,
 )
+from tagpulse.platforms.sandbox.replies import Reply as _Reply
+from tagpulse.platforms.sandbox.replies import json_reply as _json
+from tagpulse.platforms.sandbox.routes_user import route_user
 from tagpulse.platforms.sandbox.world import AccountSpec, Limits, TokenBucket, World
 
 __all__ = [
@@ -105,19 +113,6 @@ class _IpState:
     requests: int = 0
     served_ok: int = 0
     throttled: int = 0
-
-
-@dataclass(slots=True)
-class _Reply:
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    reset: bool = False
-
-
-def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Reply:
-    return _Reply(status, orjson.dumps(payload), headers=headers or {})
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -357,17 +352,20 @@ class SandboxServer:
         url = urlsplit(handler.path)
         query = parse_qs(url.query)
         path = url.path
+        reply = route_user(self, handler, path, query)  # accounts, posts, media, social truth
+        if reply is not None:
+            return reply
         if path.startswith("/__sandbox/"):
             return self._control(path, query)
         if path in ("/accounts/login/", "/accounts/login"):
             return _Reply(200, _LOGIN_PAGE.encode(), "text/html; charset=utf-8")
         if path == "/api/v1/tags/web_info/":
-            return self._data(handler, "web_info", (query.get("tag_name") or [""])[0])
+            return self.data(handler, "web_info", (query.get("tag_name") or [""])[0])
         match = _EXPLORE.match(path)
         if match:
             tag = match.group(1)
             if (query.get("__a") or [""])[0] == "1":
-                return self._data(handler, "legacy", tag)
+                return self.data(handler, "legacy", tag)
             page = f"<!DOCTYPE html><html><head><title>#{html.escape(tag)} • Instagram</title>"
             page += "</head><body></body></html>"
             return _Reply(200, page.encode(), "text/html; charset=utf-8")
@@ -433,7 +431,15 @@ class SandboxServer:
             u -= p
         return None
 
-    def _data(self, handler: BaseHTTPRequestHandler, kind: str, tag: str) -> _Reply:
+    def data(
+        self,
+        handler: BaseHTTPRequestHandler,
+        kind: str,
+        tag: str,
+        content: Callable[[float], _Reply] | None = None,
+    ) -> _Reply:
+        """Answer a data request through sessions, budgets and faults; ``content`` builds the
+        answer at the request's simulated time (default: the hashtag named ``tag``)."""
         now = self.clock.time()
         time_header = {"X-Sandbox-Time": repr(now)}
         ip = str(handler.client_address[0])
@@ -477,7 +483,7 @@ class SandboxServer:
                     state.bucket.take(now)
                     ip_state.bucket.take(now)
                     outcome = "ok"
-        reply, count, tag_name = self._answer(account, kind, tag, now, outcome, fault)
+        reply, count, tag_name = self._answer(account, kind, tag, now, outcome, fault, content)
         if reply.status == 404 and outcome == "ok":
             outcome = "not_found"
         with self._lock:
@@ -503,6 +509,7 @@ class SandboxServer:
         now: float,
         outcome: str,
         fault: str | None,
+        content: Callable[[float], _Reply] | None = None,
     ) -> tuple[_Reply, int | None, str | None]:
         if outcome == "banned":
             return _json(400, checkpoint_body(account.pk, "sandbox", lock=True)), None, None
@@ -518,6 +525,19 @@ class SandboxServer:
             return _Reply(0, reset=True), None, None
         if fault == "malformed":
             return _Reply(200, MALFORMED_BODY), None, None
+        count: int | None = None
+        name: str | None = None
+        if content is not None:
+            reply = content(now)
+        else:
+            reply, count, name = self._tag_answer(kind, tag, now)
+        if fault == "truncated":
+            # A body cut in half, announced with its cut length: the client gets invalid JSON.
+            reply = _Reply(200, reply.body[: len(reply.body) // 2])
+            count = None
+        return reply, count, name
+
+    def _tag_answer(self, kind: str, tag: str, now: float) -> tuple[_Reply, int | None, str | None]:
         try:
             spec = self.world.tag(tag)
         except KeyError:
@@ -536,10 +556,6 @@ class SandboxServer:
             else:
                 payload = legacy_hashtag_payload(tag_id, name, shown, recent, top)
             reply = _json(200, payload)
-        if fault == "truncated":
-            # A body cut in half, announced with its cut length: the client gets invalid JSON.
-            reply = _Reply(200, reply.body[: len(reply.body) // 2])
-            count = None
         return reply, count, name
 
 

@@ -7,6 +7,10 @@ of new posts is drawn from a Poisson law with that expectation, from a generator
 (world seed, tag, week), and summed into a cumulative table built lazily a week at a time, so
 ``true_count`` is a table lookup plus a linear interpolation inside the hour, rounded down: exact,
 deterministic and non-decreasing in time.
+
+``World.social`` is the social world (accounts, follow graph, posts, engagement; see
+:mod:`tagpulse.platforms.sandbox.social`), built on first use from the same seed, with the
+hashtags above as the accounts' interests.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from tagpulse.platforms.sandbox.payloads import (
     hashtag_id,
     media_item,
 )
+from tagpulse.platforms.sandbox.social import SocialWorld
+from tagpulse.platforms.sandbox.social_graph import SocialConfig
 
 __all__ = [
     "DAY",
@@ -38,6 +44,7 @@ __all__ = [
     "AccountSpec",
     "Burst",
     "Limits",
+    "SocialConfig",
     "TagSpec",
     "TokenBucket",
     "World",
@@ -380,6 +387,7 @@ class World:
         tags: Sequence[TagSpec] | None = None,
         accounts: Sequence[AccountSpec] | None = None,
         n_authors: int = 240,
+        social_config: SocialConfig | None = None,
     ) -> None:
         self.seed = seed
         self.start = float(start)
@@ -398,6 +406,20 @@ class World:
                 raise ConfigError(f"session id {account.session_id!r} is used twice")
             self._by_session[account.session_id] = account
         self.authors: tuple[Author, ...] = _make_authors(seed, n_authors)
+        self.social_config = social_config or SocialConfig()
+        self._social: SocialWorld | None = None
+        self._social_lock = threading.Lock()
+
+    @property
+    def social(self) -> SocialWorld:
+        """The social world of this seed (built on first use: a few milliseconds)."""
+        if self._social is None:
+            with self._social_lock:
+                if self._social is None:
+                    self._social = SocialWorld(
+                        self.seed, self.start, tuple(self._series), self.social_config
+                    )
+        return self._social
 
     @property
     def tags(self) -> Mapping[str, TagSpec]:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tagpulse.errors import PayloadError
-from tagpulse.platforms.instagram.parse import parse_hashtag
+from tagpulse.platforms.instagram.parse import parse_hashtag, parse_payload
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 PARIS_TOP_LIKES = [178, 3353, 1397, 1794, 1969, 1910, 676, 137, 181]
@@ -170,7 +170,7 @@ _DOCS: dict[str, Any] = {}
 
 def _doc(name: str) -> Any:
     if name not in _DOCS:
-        _DOCS[name] = load(Path(__file__).parent.parent / "fixtures" / "instagram_web" / name)
+        _DOCS[name] = load(Path(__file__).parents[2] / "fixtures" / "instagram_web" / name)
     return copy.deepcopy(_DOCS[name])
 
 
@@ -212,3 +212,75 @@ def test_mutilated_payloads_never_crash(name: str, data: st.DataObject) -> None:
     snap = result.snapshot
     assert snap.post_count is None or isinstance(snap.post_count, int)
     assert all(isinstance(p.post_id, str) for p in snap.top_posts)
+
+
+# --- the posts a hashtag answer lists (top and recent), as full records ---
+
+
+def test_hashtag_posts_top_and_recent(ig_fixture: Path) -> None:
+    result = parse_hashtag(
+        (ig_fixture / "hashtag.json").read_bytes(), tag="paris", collected_at=NOW, raw_id="r1"
+    )
+    top = [p for p in result.posts if p.seen_via == "tag:paris:top"]
+    recent = [p for p in result.posts if p.seen_via == "tag:paris:recent"]
+    assert len(result.posts) == 43
+    assert [p.likes for p in top] == PARIS_TOP_LIKES
+    assert [p.post_id for p in top] == [r.post_id for r in result.snapshot.top_posts]
+    assert top[0].shortcode == "CKrfLPHM4a7"
+    assert top[0].url == "https://www.instagram.com/p/CKrfLPHM4a7/"
+    assert "paris" in top[0].hashtags
+    assert len(recent) == 34
+    assert sum(p.media_type == "video" for p in recent) == 4
+    taken = sorted(p.taken_at for p in recent if p.taken_at is not None)
+    assert len(taken) == 34
+    assert taken[0].date().isoformat() == "2021-01-17"
+    assert taken[-1].date().isoformat() == "2021-01-30"
+    assert all(p.raw_id == "r1" and p.collected_at == NOW for p in result.posts)
+    assert result.next_cursor is not None
+    assert result.next_cursor.startswith("QVFEYy1pYW90TGt4aWF0aExLQnM4c1")
+    assert result.warnings == []
+
+
+def test_hashtag_second_page_posts(ig_fixture: Path) -> None:
+    result = parse_hashtag(
+        (ig_fixture / "hashtag-2.json").read_bytes(), tag="paris", collected_at=NOW
+    )
+    recent = [p for p in result.posts if p.seen_via == "tag:paris:recent"]
+    assert len(recent) == 11
+    assert {p.taken_at.date().isoformat() for p in recent if p.taken_at} == {"2021-01-31"}
+
+
+def test_web_info_posts(ig_fixture: Path) -> None:
+    result = parse_hashtag(
+        (ig_fixture / "web_info-composed.json").read_bytes(), tag="jlo", collected_at=NOW
+    )
+    by_via = {p.seen_via: [] for p in result.posts}
+    for p in result.posts:
+        by_via[p.seen_via].append(p.shortcode)
+    assert by_via == {
+        "tag:jlo:top": ["CAnqPB-Jzcj", "CAG3E8-A3wf", "B-NYjoGpQqC"],
+        "tag:jlo:recent": ["CAG3E8-A3wf"],
+    }
+    carousel = result.posts[0]
+    assert len(carousel.media_urls) == 3
+    assert result.snapshot.top_posts[0].display_url == carousel.media_urls[0]
+
+
+def test_parse_payload_hashtag_uses_payload_name(ig_fixture: Path) -> None:
+    records = parse_payload((ig_fixture / "hashtag.json").read_bytes(), collected_at=NOW)
+    assert [s.tag for s in records.snapshots] == ["paris"]
+    assert records.snapshots[0].post_count == 125_782_874
+    assert len(records.posts) == 43
+    assert records.next_cursor is not None
+    assert records.warnings == []
+
+
+def test_parse_payload_hashtag_hint_and_no_name(ig_fixture: Path) -> None:
+    doc = load(ig_fixture / "web_info-composed.json")
+    assert parse_payload(doc, collected_at=NOW, hint_tag="#JLo").snapshots[0].tag == "jlo"
+    del doc["data"]["name"]
+    records = parse_payload(doc, collected_at=NOW)
+    assert records.snapshots == []
+    assert len(records.posts) == 4
+    assert all(p.seen_via is None for p in records.posts)
+    assert any("no hint_tag" in w for w in records.warnings)

@@ -1,0 +1,1 @@
+"""Importers: files users already hold (Zeeschuimer, Instaloader, twarc2, saved payloads)."""

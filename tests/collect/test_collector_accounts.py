@@ -1,0 +1,123 @@
+"""Accounts against the sandbox over loopback: profiles and posts equal the world's truth."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from tagpulse.lake.catalog import Catalog
+from tagpulse.lake.query import LakeQuery
+from tagpulse.platforms.sandbox.social import SocialWorld
+from tagpulse.platforms.sandbox.social_graph import SocialAccount
+from tests.collect.conftest import Rig
+
+
+def pick(social: SocialWorld, t: float) -> dict[str, SocialAccount]:
+    """A busy public account, a private one, a deleted one and a renamed one."""
+    live = [a for a in social.accounts if social.resolve(a.username, t)[1] == "active"]
+    public = [a for a in live if not a.is_private]
+    busy = max(public, key=lambda a: social.post_count(a, t))
+    private = next(a for a in live if a.is_private)
+    deleted = next(a for a in social.accounts if a.deleted_at is not None and a.deleted(t))
+    renamed = next(
+        a for a in social.accounts
+        if a.old_username and a.renamed_at is not None and a.renamed_at < t and not a.deleted(t)
+    )  # fmt: skip
+    return {"busy": busy, "private": private, "deleted": deleted, "renamed": renamed}
+
+
+def account_rig(make_rig: Callable[..., Rig]) -> tuple[Rig, dict[str, SocialAccount]]:
+    rig = make_rig("paris\n")
+    chosen = pick(rig.world.social, rig.clock.time())
+    handles = rig.tags_file.parent / "accounts.txt"
+    lines = [chosen["busy"].username, "@" + chosen["private"].username, chosen["deleted"].username]
+    lines.append(chosen["renamed"].old_username or "")
+    handles.write_text("\n".join(lines) + "\n")
+    rig.handles_file = handles
+    return rig, chosen
+
+
+def test_profiles_and_posts_equal_the_truth(make_rig: Callable[..., Rig]) -> None:
+    rig, chosen = account_rig(make_rig)
+    social = rig.world.social
+    busy = chosen["busy"]
+    t0 = rig.clock.time()
+    want_posts = len(social.posts_at(busy, t0))
+    assert want_posts > 30  # enough for three pages
+    stats = rig.collector(once=True, max_posts=30).run()
+    assert stats.snapshots == 5  # the tag and the four accounts
+
+    q = LakeQuery(rig.settings.lake_dir)
+    profiles = {r["handle"]: r for r in q.rows("SELECT * FROM profiles WHERE raw_id IS NOT NULL")}
+    row = profiles[busy.username]
+    at = row["collected_at"].timestamp()
+    assert row["user_id"] == str(busy.pk) and row["state"] == "ok"
+    assert row["followers"] == social.follower_count(busy, at)
+    assert row["posts_count"] == social.post_count(busy, at)
+    assert profiles[chosen["private"].username]["state"] == "private"
+    renamed = chosen["renamed"]
+    assert profiles[renamed.username]["state"] == "renamed"
+
+    states = {r["handle"]: r["state"] for r in q.rows("SELECT handle, state FROM profiles")}
+    assert states[chosen["deleted"].username] == "not_found"
+
+    got = q.rows(
+        "SELECT DISTINCT post_id FROM posts WHERE owner_id = ? AND seen_via LIKE 'profile:%'",
+        [str(busy.pk)],
+    )
+    newest = [str(p.pk) for p in social.posts_at(busy, rig.clock.time())]
+    ids = {r["post_id"] for r in got}
+    # Pages of 12 until 30 were read: the 36 newest, no gap, none twice.
+    assert ids == set(newest[:36])
+    assert q.rows(
+        "SELECT count(*) AS n FROM (SELECT post_id, raw_id FROM posts_all "
+        "WHERE owner_id = ? GROUP BY ALL HAVING count(*) > 1)",
+        [str(busy.pk)],
+    ) == [{"n": 0}]
+    private_posts = q.rows(
+        "SELECT count(*) AS n FROM posts WHERE owner_id = ?", [str(chosen["private"].pk)]
+    )
+    assert private_posts == [{"n": 0}]
+    # Pages are requests like any other: through the pool, never to a cooling account.
+    feed = [r for r in rig.server.request_log() if f"/api/v1/feed/user/{busy.pk}/" in r.path]
+    assert len(feed) == 2 and all(r.status == 200 for r in feed)
+    catalog = Catalog(rig.settings.catalog_path)
+    assert catalog.cursor("instagram", "@" + busy.username) is None  # the pass finished
+    catalog.close()
+
+
+def test_a_pass_stopped_mid_way_resumes_at_its_cursor(make_rig: Callable[..., Rig]) -> None:
+    rig, chosen = account_rig(make_rig)
+    busy = chosen["busy"]
+    rig.handles_file.write_text(busy.username + "\n")  # type: ignore[union-attr]
+    rig.tags_file.write_text("")
+    stop = threading.Event()
+    first = rig.collector(once=True, max_posts=48, stop=stop)
+    pages: list[int] = []
+    original = first.scheduler.next_page
+
+    def stop_after_two(*args: object, **kwargs: object) -> object:
+        task = original(*args, **kwargs)  # type: ignore[arg-type]
+        pages.append(task.page)
+        if len(pages) == 2:
+            stop.set()  # as a SIGTERM would: finish this request, flush, exit
+        return task
+
+    first.scheduler.next_page = stop_after_two  # type: ignore[method-assign]
+    first.run()
+    catalog = Catalog(rig.settings.catalog_path)
+    stored = catalog.cursor("instagram", "@" + busy.username)
+    assert stored is not None and stored.pages == 2 and stored.posts == 24
+    catalog.close()
+    log_before = len(rig.server.request_log())
+
+    rig.collector(once=True, max_posts=48).run()
+    after = rig.server.request_log()[log_before:]
+    assert "/api/v1/feed/user/" in after[0].path  # no second profile request: resumed
+    assert stored.cursor in after[0].path or stored.cursor.replace("_", "%5F") in after[0].path
+    q = LakeQuery(rig.settings.lake_dir)
+    ids = {r["post_id"] for r in q.rows(
+        "SELECT DISTINCT post_id FROM posts WHERE owner_id = ?", [str(busy.pk)]
+    )}  # fmt: skip
+    newest = [str(p.pk) for p in rig.world.social.posts_at(busy, rig.clock.time())]
+    assert ids == set(newest[:48])
