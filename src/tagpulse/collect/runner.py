@@ -220,7 +220,11 @@ class Collector:
             return None
         status = response.status if response is not None else (error.status if error else 0)
         url = response.url if response is not None else (error.url if error else "") or ""
-        params = response.params if response is not None else {"tag_name": task.tag}
+        params = dict(response.params) if response is not None else {"tag_name": task.tag}
+        # What the request was for, so `tagpulse reparse` can rebuild the same rows (a
+        # snapshot's id is its schedule slot) without the schedule.
+        params["_watch"] = task.tag
+        params["_slot"] = str(int(task.slot))
         raw_id = content_hash(body)
         if raw_id not in self._pending.raw:
             self._pending.raw[raw_id] = RawEnvelope(
