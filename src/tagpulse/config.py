@@ -9,9 +9,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tagpulse.errors import ConfigError
 
-__all__ = ["INSTAGRAM_BASE_URL", "Settings", "load_settings"]
+__all__ = ["INSTAGRAM_BASE_URL", "TIKTOK_BASE_URL", "X_BASE_URL", "Settings", "load_settings"]
 
 INSTAGRAM_BASE_URL = "https://www.instagram.com"
+TIKTOK_BASE_URL = "https://www.tiktok.com"
+X_BASE_URL = "https://api.x.com"
 
 #: Secrets that ship in examples and must never protect real data.
 _DEFAULT_SECRETS = frozenset({"", "changeme", "change-me", "secret", "tagpulse", "demo"})
@@ -24,8 +26,22 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path("tagpulse-data"), description="Data directory (lake, catalog)")
     instagram_base_url: str = INSTAGRAM_BASE_URL
+    tiktok_base_url: str = TIKTOK_BASE_URL
+    x_base_url: str = X_BASE_URL
     secret_key: str = Field(default="", description="Key that encrypts account secrets")
     sandbox: bool = Field(default=False, description="Running against the sandbox platform")
+
+    def base_url(self, platform: str) -> str:
+        """Where a platform's client talks to (``TAGPULSE_<PLATFORM>_BASE_URL``)."""
+        urls = {
+            "instagram": self.instagram_base_url,
+            "tiktok": self.tiktok_base_url,
+            "x": self.x_base_url,
+        }
+        try:
+            return urls[platform]
+        except KeyError:
+            raise ConfigError(f"no base URL for platform {platform!r}") from None
 
     @property
     def lake_dir(self) -> Path:

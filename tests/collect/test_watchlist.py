@@ -38,13 +38,28 @@ def test_duplicates_keep_first_line() -> None:
     assert entries == [WatchEntry("instagram", "a", 1), WatchEntry("instagram", "b", 2)]
 
 
-def test_platform_prefix() -> None:
+def test_platform_prefix_and_handles() -> None:
     assert parse_watchlist("instagram:#nike") == [WatchEntry("instagram", "nike", 1)]
-    with pytest.raises(InputError, match="not supported by the tracker yet") as err:
-        parse_watchlist("nike\nx:#nike", "tags.txt")
+    entries = parse_watchlist("nike\nx:#Nike\ntiktok:#nike\n@Nike\nx:@nike\n")
+    assert [(e.platform, e.tag) for e in entries] == [
+        ("instagram", "nike"),
+        ("x", "nike"),
+        ("tiktok", "nike"),
+        ("instagram", "@nike"),
+        ("x", "@nike"),
+    ]
+    assert entries[3].is_account and not entries[0].is_account
+    with pytest.raises(InputError, match="unknown platform") as err:
+        parse_watchlist("nike\nmyspace:#nike", "tags.txt")
     assert err.value.line == 2
-    with pytest.raises(InputError, match="unknown platform"):
-        parse_watchlist("myspace:#nike")
+    with pytest.raises(InputError, match="not allowed in a handle") as err:
+        parse_watchlist("ok\n@bad handle!", "tags.txt")
+    assert err.value.line == 2 and err.value.path == "tags.txt"
+    # In an accounts file every line is a handle.
+    accounts = parse_watchlist("nike\n@adidas\n# comment\n", accounts=True)
+    assert [e.tag for e in accounts] == ["@nike", "@adidas"]
+    with pytest.raises(InputError, match="30"):
+        parse_watchlist("a" * 31, "accounts.txt", accounts=True)
 
 
 @pytest.mark.parametrize(

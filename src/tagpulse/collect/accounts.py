@@ -37,6 +37,7 @@ __all__ = [
     "Account",
     "AccountPool",
     "AccountSpec",
+    "PoolSet",
     "SecretBox",
     "load_accounts_file",
     "store_accounts",
@@ -109,22 +110,36 @@ def load_accounts_file(path: Path) -> list[AccountSpec]:
         if alias in seen:
             raise InputError(f"alias {alias!r} used twice", path=str(path), field="alias")
         seen.add(alias)
-        for key in ("sessionid", "proxy", "source_address"):
+        platform = str(entry.get("platform", "instagram")).strip().lower()
+        if platform not in ("instagram", "tiktok", "x"):
+            raise InputError(
+                f"account {alias!r}: platform {platform!r} is not instagram, tiktok or x",
+                path=str(path),
+                field="platform",
+            )
+        for key in ("sessionid", "bearer_token", "proxy", "source_address"):
             if key in entry and not isinstance(entry[key], str):
                 raise InputError(
                     f"account {alias!r}: {key} must be a string", path=str(path), field=key
                 )
+        if platform == "x" and not entry.get("bearer_token"):
+            raise InputError(
+                f"account {alias!r}: an X account needs bearer_token (an API v2 app token)",
+                path=str(path),
+                field="bearer_token",
+            )
         specs.append(
             AccountSpec(
                 alias=alias,
-                session_id=entry.get("sessionid"),
+                # One secret per account: the session cookie, or X's API bearer token.
+                session_id=entry.get("bearer_token") or entry.get("sessionid"),
                 proxy=entry.get("proxy"),
                 source_address=entry.get("source_address"),
                 requests_per_hour=_number(
                     entry, "requests_per_hour", DEFAULT_RATE_PER_HOUR, str(path), index
                 ),
                 burst=_number(entry, "burst", DEFAULT_BURST, str(path), index),
-                platform=str(entry.get("platform", "instagram")),
+                platform=platform,
             )
         )
     return specs
@@ -207,7 +222,6 @@ class AccountPool:
                     spec=spec,
                     bucket=TokenBucket(spec.burst, spec.requests_per_hour / 3600.0),
                     breaker=breaker,
-                    client=make_client(spec),
                 )
             )
         return cls(accounts=accounts, _make_client=make_client)
@@ -233,6 +247,9 @@ class AccountPool:
             if account.bucket.available(now) >= need and account.bucket.try_take(now):
                 self._next = (self._next + offset + 1) % n
                 account.requests += 1
+                if account.client is None and self._make_client is not None:
+                    # Made on first use: a platform nobody watches opens no connections.
+                    account.client = self._make_client(account.spec)
                 return account, 0.0
             soonest = min(soonest, account.bucket.wait_time(now, need))
         return None, max(soonest, 0.0)
@@ -245,3 +262,27 @@ class AccountPool:
             close = getattr(account.client, "close", None)
             if callable(close):
                 close()
+
+
+@dataclass(slots=True)
+class PoolSet:
+    """One account pool per platform (an Instagram session cannot ask X, nor the reverse)."""
+
+    pools: dict[str, AccountPool]
+
+    def for_platform(self, platform: str) -> AccountPool | None:
+        pool = self.pools.get(platform)
+        return pool if pool is not None and pool.accounts else None
+
+    @property
+    def accounts(self) -> list[Account]:
+        return [a for pool in self.pools.values() for a in pool.accounts]
+
+    def acquire(self, now: float) -> tuple[Account | None, float]:
+        """The Instagram pool's :meth:`AccountPool.acquire` (the single-platform case)."""
+        pool = self.for_platform("instagram") or next(iter(self.pools.values()))
+        return pool.acquire(now)
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -11,6 +13,7 @@ import orjson
 from tagpulse.collect.accounts import (
     AccountPool,
     AccountSpec,
+    PoolSet,
     SecretBox,
     store_accounts,
     stored_accounts,
@@ -26,7 +29,16 @@ from tagpulse.lake.tables import LakeWriter
 from tagpulse.platforms.instagram.client import InstagramClient
 from tagpulse.platforms.sandbox.clock import AcceleratedClock, Clock, SystemClock
 
-__all__ = ["ANONYMOUS", "build_collector", "fetch_sandbox_clock", "resolve_accounts"]
+__all__ = [
+    "ANONYMOUS",
+    "PLATFORMS",
+    "build_collector",
+    "fetch_sandbox_clock",
+    "make_client",
+    "resolve_accounts",
+]
+
+PLATFORMS = ("instagram", "tiktok", "x")
 
 ANONYMOUS = AccountSpec(alias="anonymous", session_id=None)
 
@@ -48,13 +60,53 @@ def fetch_sandbox_clock(base_url: str) -> Clock:
 def resolve_accounts(
     catalog: Catalog, settings: Settings, specs: list[AccountSpec] | None
 ) -> list[AccountSpec]:
-    """Store new specs (sealed) or load the stored ones; anonymous when there are none."""
+    """Store new specs (sealed) or load the stored ones; anonymous when there are none.
+
+    Every platform's accounts: Instagram and TikTok may go anonymous, X cannot (its API wants
+    a token), so an X pool is empty without X accounts.
+    """
     box = SecretBox(settings.require_secret())
     if specs:
         store_accounts(catalog, box, specs)
-        return specs
-    stored = stored_accounts(catalog, box, "instagram")
-    return stored or [ANONYMOUS]
+        chosen = list(specs)
+    else:
+        chosen = [s for p in PLATFORMS for s in stored_accounts(catalog, box, p)]
+    for platform in ("instagram", "tiktok"):
+        if not any(s.platform == platform for s in chosen):
+            chosen.append(
+                AccountSpec(alias=f"anonymous-{platform}", session_id=None, platform=platform)
+                if platform != "instagram"
+                else ANONYMOUS
+            )
+    return chosen
+
+
+def make_client(settings: Settings, spec: AccountSpec) -> Any:
+    """The HTTP client of one account on its platform."""
+    base_url = settings.base_url(spec.platform)
+    if spec.platform == "x":
+        from tagpulse.platforms.x.client import XClient
+
+        return XClient(
+            base_url,
+            bearer_token=spec.session_id or "",
+            proxy=spec.proxy,
+            source_address=spec.source_address,
+        )
+    if spec.platform == "tiktok":
+        tiktok = importlib.import_module("tagpulse.platforms.tiktok.client")
+        return tiktok.TikTokClient(
+            base_url,
+            session_id=spec.session_id,
+            proxy=spec.proxy,
+            source_address=spec.source_address,
+        )
+    return InstagramClient(
+        base_url,
+        session_id=spec.session_id,
+        proxy=spec.proxy,
+        source_address=spec.source_address,
+    )
 
 
 def build_collector(
@@ -71,20 +123,20 @@ def build_collector(
 ) -> Collector:
     catalog = Catalog(settings.catalog_path)
     specs = resolve_accounts(catalog, settings, accounts)
-    base_url = settings.instagram_base_url
-
-    def make_client(spec: AccountSpec) -> InstagramClient:
-        return InstagramClient(
-            base_url,
-            session_id=spec.session_id,
-            proxy=spec.proxy,
-            source_address=spec.source_address,
-        )
-
-    pool = AccountPool.build(specs, make_client, policy or BackoffPolicy(), seed=options.seed)
+    pools = PoolSet(
+        {
+            platform: AccountPool.build(
+                [s for s in specs if s.platform == platform],
+                lambda spec: make_client(settings, spec),
+                policy or BackoffPolicy(),
+                seed=options.seed,
+            )
+            for platform in PLATFORMS
+        }
+    )
     return Collector(
         watchlist=Watchlist(tags_path, handles_path),
-        pool=pool,
+        pool=pools,
         catalog=catalog,
         writer=LakeWriter(settings.lake_dir),
         archive=RawArchive(settings.lake_dir),

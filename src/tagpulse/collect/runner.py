@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Protocol
 
 from tagpulse.collect.account_tasks import AccountObserver
-from tagpulse.collect.accounts import Account, AccountPool
+from tagpulse.collect.accounts import Account, AccountPool, PoolSet
 from tagpulse.collect.breaker import trips_breaker
+from tagpulse.collect.platform_tasks import TagObserver
 from tagpulse.collect.schedule import Scheduler, Task
 from tagpulse.collect.watchlist import Watchlist
 from tagpulse.errors import InputError, NotFound, PayloadError, PlatformError
@@ -126,7 +127,7 @@ class Collector:
         self,
         *,
         watchlist: Watchlist,
-        pool: AccountPool,
+        pool: AccountPool | PoolSet,
         catalog: Catalog,
         writer: LakeWriter,
         archive: RawArchive,
@@ -136,7 +137,8 @@ class Collector:
         stop: threading.Event | None = None,
     ) -> None:
         self.watchlist = watchlist
-        self.pool = pool
+        self.pool = pool if isinstance(pool, PoolSet) else PoolSet({"instagram": pool})
+        self._no_pool_reported: set[tuple[str, str]] = set()
         self.catalog = catalog
         self.writer = writer
         self.archive = archive
@@ -152,6 +154,7 @@ class Collector:
         self._once_left: set[tuple[str, str]] = set()
         self.on_acknowledged: Callable[[int], None] | None = None
         self._accounts = AccountObserver(self)
+        self._tags = TagObserver(self)
         self._compacted_before: str | None = None
 
     # -- events -------------------------------------------------------------------------------
@@ -243,6 +246,9 @@ class Collector:
     def _observe(self, task: Task, account: Account) -> None:
         self.stats.requests += 1
         self.stats.per_account[account.alias] = self.stats.per_account.get(account.alias, 0) + 1
+        if task.platform != "instagram":
+            self._tags.observe(task, account)
+            return
         if task.tag.startswith("@"):
             self._accounts.observe(task, account)
             return
@@ -522,9 +528,18 @@ class Collector:
                     self.flush()
                     self._sleep(task.due - now, f"next: #{task.tag}")
                     continue
-                account, wait = self.pool.acquire(now)
+                pool = self.pool.for_platform(task.platform)
+                if pool is None:
+                    self._no_pool(task, now)
+                    continue
+                account, wait = pool.acquire(now)
+                if account is None and len({p for p, _ in self.scheduler.active}) > 1:
+                    # Another platform's accounts may be free: this task waits, not the others.
+                    self.scheduler.pop()
+                    self.scheduler.defer(task, now + max(wait, 1.0))
+                    continue
                 if account is None:
-                    if self.pool.all_cooling(now) and not announced_cooling:
+                    if pool.all_cooling(now) and not announced_cooling:
                         announced_cooling = True
                         self._event(
                             "warning",
@@ -543,6 +558,22 @@ class Collector:
         finally:
             self.flush()
         return self.stats
+
+    def _no_pool(self, task: Task, now: float) -> None:
+        """A watchlist entry for a platform without accounts: say so once, skip its slots."""
+        self.scheduler.pop()
+        if task.key not in self._no_pool_reported:
+            self._no_pool_reported.add(task.key)
+            self._event(
+                "error",
+                "no_accounts",
+                f"{task.platform}:{_label(task)}: no {task.platform} account in the accounts "
+                "file (X needs a bearer_token); skipped",
+                task=task,
+                now_db=True,
+            )
+        self.scheduler.done(task, now)
+        self._once_left.discard(task.key)
 
     def _restore_accounts(self) -> None:
         rows = {r.alias: r for r in self.catalog.accounts()}

@@ -119,6 +119,12 @@ class Scheduler:
             return again, True
         return self.done(task, now), False
 
+    def defer(self, task: Task, due: float) -> Task:
+        """The same task later (its platform's accounts are busy); nothing else changes."""
+        later = replace(task, due=due)
+        self._push(later)
+        return later
+
     def next_page(self, task: Task, cursor: str, user_id: str | None, posts: int) -> Task:
         """The same slot's next page of a listing, due now (the account budget paces it)."""
         nxt = replace(

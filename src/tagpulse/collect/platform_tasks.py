@@ -1,0 +1,127 @@
+"""Observing a hashtag or an account on TikTok and X: one request each, through the same pool
+machinery as Instagram.
+
+Accounts: X's ``users/by`` lookup and TikTok's user detail → a :class:`Profile` snapshot (no
+post pagination on these platforms yet).
+
+* TikTok: the challenge detail answer → a :class:`HashtagSnapshot` (``post_count`` = the
+  challenge's video count; its view count in ``extra``).
+* X: the API v2 recent counts of ``#tag`` per hour → :class:`TagCount` rows (X's own popularity
+  series; the last 7 days each time, so a bucket is seen many times and the latest observation
+  of a bucket is the most complete). X has no total post count of a tag, so no snapshot.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from tagpulse.errors import PayloadError, PlatformError
+from tagpulse.platforms.sandbox.clock import utc_from_epoch
+from tagpulse.records import ParsedRecords
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from tagpulse.collect.accounts import Account
+    from tagpulse.collect.runner import Collector
+    from tagpulse.collect.schedule import Task
+
+__all__ = ["TagObserver"]
+
+_Parse = Callable[[bytes, "datetime", "str | None"], ParsedRecords]
+
+
+def _x(task: Task, client: Any) -> tuple[Any, _Parse]:
+    from tagpulse.platforms.x.parse import parse_response
+
+    query = f"#{task.tag}"
+
+    def parse(body: bytes, at: datetime, raw_id: str | None) -> ParsedRecords:
+        return parse_response(body, collected_at=at, raw_id=raw_id, query=query)
+
+    return client.recent_counts(query, granularity="hour"), parse
+
+
+def _tiktok(task: Task, client: Any) -> tuple[Any, _Parse]:
+    parser = importlib.import_module("tagpulse.platforms.tiktok.parse")
+
+    def parse(body: bytes, at: datetime, raw_id: str | None) -> ParsedRecords:
+        result: ParsedRecords = parser.parse_payload(
+            body, collected_at=at, raw_id=raw_id, hint_tag=task.tag, seen_via=f"tag:{task.tag}"
+        )
+        return result
+
+    return client.challenge_detail(task.tag), parse
+
+
+def _x_user(task: Task, client: Any) -> tuple[Any, _Parse]:
+    from tagpulse.platforms.x.parse import parse_response
+
+    def parse(body: bytes, at: datetime, raw_id: str | None) -> ParsedRecords:
+        return parse_response(body, collected_at=at, raw_id=raw_id)
+
+    return client.users_by([task.tag.removeprefix("@")]), parse
+
+
+def _tiktok_user(task: Task, client: Any) -> tuple[Any, _Parse]:
+    parser = importlib.import_module("tagpulse.platforms.tiktok.parse")
+    handle = task.tag.removeprefix("@")
+
+    def parse(body: bytes, at: datetime, raw_id: str | None) -> ParsedRecords:
+        result: ParsedRecords = parser.parse_payload(
+            body, collected_at=at, raw_id=raw_id, hint_handle=handle, seen_via=f"profile:{handle}"
+        )
+        return result
+
+    return client.user_detail(handle), parse
+
+
+_REQUESTS: dict[tuple[str, bool], Callable[[Task, Any], tuple[Any, _Parse]]] = {
+    ("x", False): _x,
+    ("tiktok", False): _tiktok,
+    ("x", True): _x_user,
+    ("tiktok", True): _tiktok_user,
+}
+
+
+class TagObserver:
+    """The TikTok and X half of hashtag observation (Instagram's is in the collector)."""
+
+    def __init__(self, collector: Collector) -> None:
+        self.c = collector
+
+    def observe(self, task: Task, account: Account) -> None:
+        c = self.c
+        try:
+            request = _REQUESTS[(task.platform, task.tag.startswith("@"))]
+            response, parse = request(task, account.client)
+        except PlatformError as error:
+            c._archive(None, error, account, task)
+            c._failed(task, account, error)
+            return
+        now = c.clock.time()
+        raw_id = c._archive(response, None, account, task)
+        try:
+            parsed = parse(response.body, utc_from_epoch(now), raw_id)
+        except PayloadError as error:
+            c.quarantine(task, account, response, raw_id, error, now)
+            return
+        c.succeeded(account, now, raw_id)
+        c.payload_warnings(task, account, parsed.warnings, raw_id)
+        count: int | None = None
+        for snapshot in parsed.snapshots:
+            snapshot.account = account.alias
+            c._pending.snapshots.append(snapshot)
+            c._pending.slots.append(utc_from_epoch(task.slot))
+            count = snapshot.post_count
+            c.reporter.snapshot(snapshot, parsed.warnings)
+        if parsed.tag_counts:
+            count = sum(t.count for t in parsed.tag_counts)
+        for profile in parsed.profiles[:1]:
+            count = profile.followers
+            c.reporter.profile(profile, len(parsed.posts), parsed.warnings)
+        parsed.snapshots = []
+        c._pending.records.extend(parsed)
+        c.slot_done(task, now, count)
