@@ -121,3 +121,40 @@ def test_a_pass_stopped_mid_way_resumes_at_its_cursor(make_rig: Callable[..., Ri
     )}  # fmt: skip
     newest = [str(p.pk) for p in rig.world.social.posts_at(busy, rig.clock.time())]
     assert ids == set(newest[:48])
+
+
+def test_account_post_images_go_to_the_media_store(make_rig: Callable[..., Rig]) -> None:
+    rig, chosen = account_rig(make_rig)
+    busy = chosen["busy"]
+    rig.handles_file.write_text(busy.username + "\n")  # type: ignore[union-attr]
+    stats = rig.collector(once=True, max_posts=12).run()
+    q = LakeQuery(rig.settings.lake_dir)
+    posts = q.rows(
+        "SELECT DISTINCT post_id, media_urls FROM posts WHERE owner_id = ?", [str(busy.pk)]
+    )
+    urls = {u for p in posts for u in p["media_urls"]}
+    assert len(posts) == 12 and urls
+    assert stats.media_stored == len(urls)
+    from tagpulse.collect.media import MediaStore
+
+    with MediaStore(rig.settings.media_dir) as store:
+        for post in posts:
+            files = store.for_post("instagram", post["post_id"])
+            assert len(files) == len(set(post["media_urls"]))
+            assert all(f.mime in ("image/jpeg", "image/webp") for f in files)
+        assert store.stats().files == len(urls)
+    # A later pass downloads only the images of posts that are new since: none twice.
+    rig.clock.advance(3600)  # type: ignore[union-attr]
+    again = rig.collector(once=True, max_posts=12).run()
+    later = q.rows("SELECT DISTINCT media_urls FROM posts WHERE owner_id = ?", [str(busy.pk)])
+    new = {u for p in later for u in p["media_urls"]} - urls
+    assert again.media_stored == len(new)
+    with MediaStore(rig.settings.media_dir) as store:
+        assert store.stats().files == len(urls) + len(new)
+
+
+def test_no_media_downloads_nothing(make_rig: Callable[..., Rig]) -> None:
+    rig, chosen = account_rig(make_rig)
+    rig.handles_file.write_text(chosen["busy"].username + "\n")  # type: ignore[union-attr]
+    stats = rig.collector(once=True, media=False).run()
+    assert stats.media_stored == 0 and not rig.settings.media_dir.exists()

@@ -16,21 +16,27 @@ NAME = FILE.name
 
 def test_import_counts_records_and_quarantine(home: Path) -> None:
     summary = import_json("zeeschuimer", FILE, home)
-    # 25 lines: 1 blank; lines 1-19 good items (12 reels, 3 media items, 1 with hidden likes,
-    # 1 graphql node, 2 tweets); 20 tombstone, 21 truncated, 22 linkedin, 24 no data; 25 = line 1.
-    assert summary["items"] == 24
-    assert summary["imported"] == 19
+    # 26 lines: 1 blank; lines 1-19 good items (12 reels, 3 media items, 1 with hidden likes,
+    # 1 graphql node, 2 tweets); 20 tombstone, 21 truncated, 22 linkedin, 24 no data; 25 = line 1;
+    # 26 a TikTok item.
+    assert summary["items"] == 25
+    assert summary["imported"] == 20
     assert summary["quarantined"] == 4
     assert summary["already_known"] == 1
-    assert summary["records"]["posts"] == 19
+    assert summary["records"]["posts"] == 20
     # The X author, observed once per tweet (Instagram items carry no profile counts).
     assert summary["records"]["profiles"] == 2
-    # @mentions in captions: lines 4, 6, 8, 9, 10, 12, 14 one each, line 17 four; the tweet one.
-    assert summary["records"]["edges"] == 12
+    # @mentions in captions: lines 4, 6, 8, 9, 10, 12, 14 one each, line 17 four; the tweet one;
+    # the TikTok item's @example.sailor.
+    assert summary["records"]["edges"] == 13
 
     q = LakeQuery(home / "lake")
     posts = {r["post_id"]: r for r in q.rows("SELECT * FROM posts")}
-    assert len(posts) == 19
+    assert len(posts) == 20
+    clip = posts["7371022873834241101"]
+    # statsV2's exact string counts win over the rounded stats (48200, 1200000).
+    assert clip["platform"] == "tiktok" and clip["likes"] == 48_213 and clip["views"] == 1_203_377
+    assert clip["hashtags"] == ["harbourlights", "sunrise"]
     by_code = {r["shortcode"]: r for r in posts.values() if r["shortcode"]}
     assert by_code["CAnqPB-Jzcj"]["likes"] == 820_750
     assert by_code["CAnqPB-Jzcj"]["media_type"] == "carousel"
@@ -63,7 +69,7 @@ def test_reimport_adds_nothing(home: Path) -> None:
     q = LakeQuery(home / "lake")
     before = q.rows("SELECT count(*) AS n FROM posts_all")[0]["n"]
     again = import_json("zeeschuimer", FILE, home)
-    assert again["imported"] == 0 and again["already_known"] == 20
+    assert again["imported"] == 0 and again["already_known"] == 21
     assert q.rows("SELECT count(*) AS n FROM posts_all")[0]["n"] == before
     catalog = Catalog(home / "catalog.sqlite")
     assert len(catalog.quarantined()) == 4

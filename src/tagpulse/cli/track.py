@@ -86,6 +86,9 @@ def track(
         float, typer.Option("--flush-secs", help="Wall seconds between flushes to the lake")
     ] = 5.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors")] = False,
+    no_media: Annotated[
+        bool, typer.Option("--no-media", help="Do not download accounts' post images")
+    ] = False,
     home: HomeOption = None,
 ) -> None:
     """Track the tags (and accounts) of TAGS_FILE: one observation each every --every."""
@@ -102,7 +105,12 @@ def track(
     if max_posts < 0:
         raise InputError("must be 0 or more", field="--max-posts")
     options = CollectorOptions(
-        interval_s=interval, endpoint=ep, once=once, flush_wall_s=flush_secs, max_posts=max_posts
+        interval_s=interval,
+        endpoint=ep,
+        once=once,
+        flush_wall_s=flush_secs,
+        max_posts=max_posts,
+        media=not no_media,
     )
     collector = build_collector(
         settings,

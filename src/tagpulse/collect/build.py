@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -94,10 +93,11 @@ def make_client(settings: Settings, spec: AccountSpec) -> Any:
             source_address=spec.source_address,
         )
     if spec.platform == "tiktok":
-        tiktok = importlib.import_module("tagpulse.platforms.tiktok.client")
-        return tiktok.TikTokClient(
+        from tagpulse.platforms.tiktok.client import TikTokClient
+
+        return TikTokClient(
             base_url,
-            session_id=spec.session_id,
+            cookies={"sessionid": spec.session_id} if spec.session_id else None,
             proxy=spec.proxy,
             source_address=spec.source_address,
         )
@@ -144,4 +144,5 @@ def build_collector(
         options=options,
         reporter=reporter,
         stop=stop,
+        media_dir=settings.media_dir,
     )

@@ -13,12 +13,15 @@ post pagination on these platforms yet).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from tagpulse.errors import PayloadError, PlatformError
+from tagpulse.platforms.instagram.client import Response
 from tagpulse.platforms.sandbox.clock import utc_from_epoch
+from tagpulse.platforms.tiktok.parse import parse_payload as tiktok_parse
 from tagpulse.records import ParsedRecords
 
 if TYPE_CHECKING:
@@ -44,16 +47,26 @@ def _x(task: Task, client: Any) -> tuple[Any, _Parse]:
     return client.recent_counts(query, granularity="hour"), parse
 
 
-def _tiktok(task: Task, client: Any) -> tuple[Any, _Parse]:
-    parser = importlib.import_module("tagpulse.platforms.tiktok.parse")
+def _as_response(endpoint: str, answer: httpx.Response) -> Response:
+    """TikTok's client hands back the httpx answer; the collector archives a :class:`Response`.
+    Only the public query parameters are kept (never cookies)."""
+    return Response(
+        endpoint=endpoint,
+        url=str(answer.url.copy_with(query=None)),
+        params=dict(answer.url.params),
+        status=answer.status_code,
+        body=answer.content,
+        headers=dict(answer.headers),
+    )
 
+
+def _tiktok(task: Task, client: Any) -> tuple[Any, _Parse]:
     def parse(body: bytes, at: datetime, raw_id: str | None) -> ParsedRecords:
-        result: ParsedRecords = parser.parse_payload(
+        return tiktok_parse(
             body, collected_at=at, raw_id=raw_id, hint_tag=task.tag, seen_via=f"tag:{task.tag}"
         )
-        return result
 
-    return client.challenge_detail(task.tag), parse
+    return _as_response("challenge/detail", client.challenge_detail(task.tag)), parse
 
 
 def _x_user(task: Task, client: Any) -> tuple[Any, _Parse]:
@@ -66,16 +79,14 @@ def _x_user(task: Task, client: Any) -> tuple[Any, _Parse]:
 
 
 def _tiktok_user(task: Task, client: Any) -> tuple[Any, _Parse]:
-    parser = importlib.import_module("tagpulse.platforms.tiktok.parse")
     handle = task.tag.removeprefix("@")
 
     def parse(body: bytes, at: datetime, raw_id: str | None) -> ParsedRecords:
-        result: ParsedRecords = parser.parse_payload(
+        return tiktok_parse(
             body, collected_at=at, raw_id=raw_id, hint_handle=handle, seen_via=f"profile:{handle}"
         )
-        return result
 
-    return client.user_detail(handle), parse
+    return _as_response("user/detail", client.user_detail(handle)), parse
 
 
 _REQUESTS: dict[tuple[str, bool], Callable[[Task, Any], tuple[Any, _Parse]]] = {

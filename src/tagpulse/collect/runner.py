@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from tagpulse.collect.account_tasks import AccountObserver
 from tagpulse.collect.accounts import Account, AccountPool, PoolSet
 from tagpulse.collect.breaker import trips_breaker
+from tagpulse.collect.media_fetch import MediaFetcher, wanted_images
 from tagpulse.collect.platform_tasks import TagObserver
 from tagpulse.collect.schedule import Scheduler, Task
 from tagpulse.collect.watchlist import Watchlist
@@ -35,6 +37,7 @@ from tagpulse.records import (
     EventLevel,
     HashtagSnapshot,
     ParsedRecords,
+    Post,
     Profile,
     RawEnvelope,
 )
@@ -94,6 +97,8 @@ class CollectorOptions:
     max_posts: int = 12
     #: ... and no further back than this (UTC epoch seconds).
     posts_since: float | None = None
+    #: Fetch the images of accounts' posts into the media store (``--no-media``: off).
+    media: bool = True
 
 
 @dataclass(slots=True)
@@ -106,6 +111,7 @@ class RunStats:
     warnings: int = 0
     quarantined: int = 0
     slots_missed: int = 0
+    media_stored: int = 0
     per_account: dict[str, int] = field(default_factory=dict)
 
 
@@ -135,6 +141,7 @@ class Collector:
         options: CollectorOptions,
         reporter: Reporter | None = None,
         stop: threading.Event | None = None,
+        media_dir: Path | None = None,
     ) -> None:
         self.watchlist = watchlist
         self.pool = pool if isinstance(pool, PoolSet) else PoolSet({"instagram": pool})
@@ -154,6 +161,7 @@ class Collector:
         self._once_left: set[tuple[str, str]] = set()
         self.on_acknowledged: Callable[[int], None] | None = None
         self._accounts = AccountObserver(self)
+        self.media = MediaFetcher(media_dir) if (options.media and media_dir) else None
         self._tags = TagObserver(self)
         self._compacted_before: str | None = None
 
@@ -467,6 +475,8 @@ class Collector:
             self._compacted_before = today
         if pending.records.count():
             self.writer.append_records(pending.records)
+            if self.media is not None:
+                self._fetch_media(pending.records.posts)
         if pending.cursors:
             self.catalog.save_cursors(
                 [(p, k, row) for (p, k), row in pending.cursors.items()], self.clock.now()
@@ -481,6 +491,20 @@ class Collector:
         if self.on_acknowledged is not None:
             self.on_acknowledged(count)
         return count
+
+    def _fetch_media(self, posts: list[Post]) -> None:
+        assert self.media is not None
+        outcome = self.media.fetch(wanted_images(posts), self.clock.time(), self.clock.now)
+        self.stats.media_stored += outcome.stored
+        for url, reason in outcome.failed:
+            self._event("warning", "media_failed", f"image {url}: {reason}", now_db=True)
+        if outcome.deferred:
+            self._event(
+                "info",
+                "media_deferred",
+                f"{outcome.deferred} images left for a later pass",
+                now_db=True,
+            )
 
     def _should_flush(self) -> bool:
         p = self._pending
@@ -557,6 +581,8 @@ class Collector:
                 self._observe(task, account)
         finally:
             self.flush()
+            if self.media is not None:
+                self.media.close()
         return self.stats
 
     def _no_pool(self, task: Task, now: float) -> None:

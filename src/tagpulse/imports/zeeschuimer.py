@@ -10,7 +10,6 @@ not JSON, has no ``data``, or comes from a platform tagpulse does not read is qu
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,11 +85,9 @@ def _parse_doc(doc: Mapping[str, Any], env: RawEnvelope) -> ParsedRecords:
             raise PayloadError("Instagram item without an id: " + "; ".join(parsed.warnings))
         parsed.posts.append(post)
     elif env.platform == "tiktok":
-        try:
-            tiktok = importlib.import_module("tagpulse.platforms.tiktok.parse")
-        except ImportError as exc:
-            raise PayloadError("TikTok items need the TikTok parser, not in this build") from exc
-        tiktok_post = tiktok.parse_item(
+        from tagpulse.platforms.tiktok.parse import parse_item
+
+        tiktok_post = parse_item(
             data, collected_at=at, raw_id=raw_id, seen_via=SEEN_VIA, warnings=parsed.warnings
         )
         if tiktok_post is None:

@@ -116,6 +116,4 @@ def error_for_status(
     else:
         kind = ApiError
         reason = f"statusCode {code}{said}: TikTok refused the request"
-    return kind(
-        reason, status_code=code, status_msg=message, url=url, status=status, body=body
-    )
+    return kind(reason, status_code=code, status_msg=message, url=url, status=status, body=body)

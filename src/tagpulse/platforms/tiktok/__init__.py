@@ -1,0 +1,1 @@
+"""TikTok web: the HTTP client (:mod:`.client`) and the payload parser (:mod:`.parse`)."""
