@@ -158,3 +158,39 @@ def test_no_media_downloads_nothing(make_rig: Callable[..., Rig]) -> None:
     rig.handles_file.write_text(chosen["busy"].username + "\n")  # type: ignore[union-attr]
     stats = rig.collector(once=True, media=False).run()
     assert stats.media_stored == 0 and not rig.settings.media_dir.exists()
+
+
+def test_followers_following_and_comments(make_rig: Callable[..., Rig]) -> None:
+    rig, chosen = account_rig(make_rig)
+    social = rig.world.social
+    public = [
+        a for a in social.accounts
+        if not a.is_private and social.resolve(a.username, rig.clock.time())[1] == "active"
+    ]  # fmt: skip
+    t = rig.clock.time()
+    star = max(public, key=lambda a: len(social.followers(a, t)))
+    assert len(social.followers(star, t)) > 30  # more than one page of 24
+    rig.handles_file.write_text(star.username + "\n")  # type: ignore[union-attr]
+    stats = rig.collector(once=True, followers=1000, comments_posts=3, media=False).run()
+    assert stats.snapshots == 2  # the tag and the account
+    at = rig.clock.time()
+    q = LakeQuery(rig.settings.lake_dir)
+    into = {r["src"] for r in q.rows(
+        "SELECT DISTINCT src FROM edges WHERE kind = 'follows' AND dst = ?", [str(star.pk)]
+    )}  # fmt: skip
+    out = {r["dst"] for r in q.rows(
+        "SELECT DISTINCT dst FROM edges WHERE kind = 'follows' AND src = ?", [str(star.pk)]
+    )}  # fmt: skip
+    assert into == {str(a.pk) for a in social.followers(star, at)}
+    assert out == {str(a.pk) for a in social.following(star, at)}
+    newest = social.posts_at(star, at)[:3]
+    comments = q.rows("SELECT post_id, comment_id FROM comments")
+    by_post: dict[str, int] = {}
+    for row in comments:
+        by_post[row["post_id"]] = by_post.get(row["post_id"], 0) + 1
+    for post in newest:
+        want = min(24, social.comment_count(post, at))
+        assert by_post.get(str(post.pk), 0) == want, post.pk
+    catalog = Catalog(rig.settings.catalog_path)
+    assert catalog.cursor("instagram", "@" + star.username) is None
+    catalog.close()

@@ -50,6 +50,16 @@ def track(
     max_posts: Annotated[
         int, typer.Option("--max-posts", help="Posts to read per account and pass (pages of 12)")
     ] = 12,
+    followers: Annotated[
+        int,
+        typer.Option(
+            "--followers", help="Per account and pass: read up to N followers and N followed"
+        ),
+    ] = 0,
+    comments: Annotated[
+        int,
+        typer.Option("--comments", help="Per account and pass: comments of the N newest posts"),
+    ] = 0,
     posts_since: Annotated[
         str | None,
         typer.Option("--since", help="Read an account's posts back to this date (or e.g. 30d)"),
@@ -102,14 +112,21 @@ def track(
     install_stop_handlers(stop)
     reporter = make_reporter(err_console, quiet=quiet)
     ep: HashtagEndpoint = "web_info" if endpoint == "web_info" else "legacy"
-    if max_posts < 0:
-        raise InputError("must be 0 or more", field="--max-posts")
+    for name, value in (
+        ("--max-posts", max_posts),
+        ("--followers", followers),
+        ("--comments", comments),
+    ):
+        if value < 0:
+            raise InputError("must be 0 or more", field=name)
     options = CollectorOptions(
         interval_s=interval,
         endpoint=ep,
         once=once,
         flush_wall_s=flush_secs,
         max_posts=max_posts,
+        followers=followers,
+        comments_posts=comments,
         media=not no_media,
     )
     collector = build_collector(

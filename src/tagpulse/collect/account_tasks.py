@@ -1,12 +1,19 @@
-"""Observing an account: its profile, then its posts page by page, resumable.
+"""Observing an account: its profile, its posts, who follows it, comments — resumable.
 
-A pass over ``@handle`` asks for the profile (which carries the 12 newest posts), then, while
-the pass wants more (``max_posts``, ``posts_since``) and the platform has more, one page of the
-user's feed per request, each through the same account pool, token buckets and breakers as any
-request. After each page the cursor is checkpointed in the catalog (at the flush that also
-writes the page's records), so a collector killed mid-pass resumes at the next page after a
-restart. Private and deleted accounts are recorded as such (a :class:`Profile` with ``state``),
-not as errors.
+A pass over ``@handle`` goes through stages, one request per page, each request through the
+same account pool, token buckets and breakers as any other:
+
+1. ``posts``: the profile (which carries the 12 newest posts), then pages of the user's feed
+   while the pass wants more (``max_posts``, ``posts_since``) and the platform has more;
+2. ``followers`` then ``following`` (``followers`` > 0; needs a logged-in session): pages of the
+   follow lists → ``follows`` edges, up to ``followers`` accounts each;
+3. ``comments`` (``comments_posts`` > 0): the first comments page of each of the newest posts
+   read in this pass → comments and ``commented`` edges.
+
+After each page the stage and cursor are checkpointed in the catalog (at the flush that writes
+the page's records), so a collector killed mid-pass resumes at the next page after a restart.
+Private and deleted accounts are recorded as such (a :class:`Profile` with ``state``), not as
+errors; a private account's lists and comments are not asked for.
 """
 
 from __future__ import annotations
@@ -18,21 +25,26 @@ from tagpulse.errors import PayloadError, PlatformError
 from tagpulse.lake.catalog import CursorRow
 from tagpulse.platforms.instagram.parse import parse_payload
 from tagpulse.platforms.sandbox.clock import utc_from_epoch
-from tagpulse.records import Profile
+from tagpulse.records import ParsedRecords, Profile
 
 if TYPE_CHECKING:
     from tagpulse.collect.accounts import Account
     from tagpulse.collect.runner import Collector
     from tagpulse.collect.schedule import Task
+    from tagpulse.platforms.instagram.client import InstagramClient, Response
 
 __all__ = ["AccountObserver"]
 
+_LIST_PAGE = 24
+
 
 class AccountObserver:
-    """The account half of the collector (the hashtag half is in the collector itself)."""
+    """The account half of the Instagram collector (the hashtag half is in the collector)."""
 
     def __init__(self, collector: Collector) -> None:
         self.c = collector
+        #: Each pass's follower count, from its profile page until the pass is acknowledged.
+        self._followers: dict[tuple[str, str], int | None] = {}
 
     def _resume(self, task: Task) -> Task:
         """A pass killed mid-way continues at its checkpointed page, whatever slot it is now."""
@@ -44,21 +56,34 @@ class AccountObserver:
             return task
         return replace(
             task,
-            cursor=stored.cursor,
+            stage=stored.stage,
+            cursor=stored.cursor or None,
             user_id=stored.user_id,
             posts=stored.posts,
             page=stored.pages,
+            todo=tuple(stored.cursor.split(",")) if stored.stage == "comments" else (),
         )
+
+    def _request(self, task: Task, account: Account) -> Response:
+        client: InstagramClient = account.client
+        handle = task.tag.removeprefix("@")
+        if task.stage in ("followers", "following"):
+            assert task.user_id is not None
+            if task.stage == "followers":
+                return client.follow_list("followers", task.user_id, task.cursor, _LIST_PAGE)
+            return client.follow_list("following", task.user_id, task.cursor, _LIST_PAGE)
+        if task.stage == "comments":
+            return client.comments(task.todo[0])
+        if task.cursor is None or task.user_id is None:
+            return client.profile(handle)
+        return client.user_feed(task.user_id, task.cursor)
 
     def observe(self, task: Task, account: Account) -> None:
         c = self.c
         task = self._resume(task)
         handle = task.tag.removeprefix("@")
         try:
-            if task.cursor is None or task.user_id is None:
-                response = account.client.profile(handle)
-            else:
-                response = account.client.user_feed(task.user_id, task.cursor)
+            response = self._request(task, account)
         except PlatformError as error:
             c._archive(None, error, account, task)
             c._failed(task, account, error)
@@ -71,9 +96,10 @@ class AccountObserver:
                 collected_at=utc_from_epoch(now),
                 raw_id=raw_id,
                 endpoint=response.endpoint,
-                seen_via=f"profile:{handle}",
-                hint_handle=handle,
+                seen_via=f"profile:{handle}" if task.stage == "posts" else None,
+                hint_handle=handle if task.stage != "comments" else None,
                 hint_user_id=task.user_id,
+                hint_shortcode=task.todo[0] if task.stage == "comments" else None,
                 account=account.alias,
             )
         except PayloadError as error:
@@ -82,6 +108,22 @@ class AccountObserver:
         c.succeeded(account, now, raw_id)
         c.payload_warnings(task, account, parsed.warnings, raw_id)
         c._pending.records.extend(parsed)
+        if task.stage == "posts":
+            self._posts_page(task, parsed, handle, now)
+        elif task.stage == "comments":
+            self._next(task, now, "comments", None, task.posts, todo=task.todo[1:])
+        else:
+            seen = task.posts + sum(1 for e in parsed.edges if e.kind == "follows")
+            if parsed.next_cursor is not None and seen < c.options.followers:
+                self._next(task, now, task.stage, parsed.next_cursor, seen)
+            elif task.stage == "followers":
+                self._next(task, now, "following", None, 0)
+            else:
+                self._after_lists(task, now)
+
+    # -- stages --------------------------------------------------------------------------------
+    def _posts_page(self, task: Task, parsed: ParsedRecords, handle: str, now: float) -> None:
+        c = self.c
         profile = next((p for p in parsed.profiles if p.handle.lower() == handle), None)
         if profile is None and task.page == 0 and parsed.profiles:
             profile = parsed.profiles[0]  # renamed: the answer names the new handle
@@ -89,9 +131,13 @@ class AccountObserver:
         user_id = task.user_id or (profile.user_id if profile else None)
         if profile is not None:
             c.reporter.profile(profile, posts, parsed.warnings)
+            self._followers[task.key] = profile.followers
         closed = profile is not None and profile.state in ("private", "not_found")
         oldest = min((p.taken_at for p in parsed.posts if p.taken_at), default=None)
         since = c.options.posts_since
+        newest = tuple(p.shortcode for p in parsed.posts if p.shortcode)
+        todo = (task.todo + newest)[: c.options.comments_posts] if not closed else ()
+        task = replace(task, user_id=user_id, todo=todo)
         more = (
             not closed
             and parsed.next_cursor is not None
@@ -99,23 +145,56 @@ class AccountObserver:
             and posts < c.options.max_posts
             and (since is None or oldest is None or oldest.timestamp() >= since)
         )
-        key = (task.platform, task.tag)
         if more:
-            assert parsed.next_cursor is not None
-            c._pending.cursors[key] = CursorRow(
-                task.platform,
-                task.tag,
-                parsed.next_cursor,
-                user_id,
-                posts,
-                task.page + 1,
-                task.slot,
-            )
-            c.scheduler.next_page(task, parsed.next_cursor, user_id, posts)
+            self._next(task, now, "posts", parsed.next_cursor, posts)
+        elif closed or user_id is None:
+            self._finish(task, now)
+        elif c.options.followers > 0:
+            self._next(task, now, "followers", None, 0)
+        else:
+            self._after_lists(task, now)
+
+    def _after_lists(self, task: Task, now: float) -> None:
+        if task.todo:
+            self._next(task, now, "comments", None, task.posts)
+        else:
+            self._finish(task, now)
+
+    def _next(
+        self,
+        task: Task,
+        now: float,
+        stage: str,
+        cursor: str | None,
+        count: int,
+        *,
+        todo: tuple[str, ...] | None = None,
+    ) -> None:
+        """Queue the pass's next page and checkpoint where it stands."""
+        c = self.c
+        remaining = task.todo if todo is None else todo
+        if stage == "comments" and not remaining:
+            self._finish(task, now)
             return
+        checkpoint = ",".join(remaining) if stage == "comments" else (cursor or "")
+        c._pending.cursors[(task.platform, task.tag)] = CursorRow(
+            task.platform,
+            task.tag,
+            stage,
+            checkpoint,
+            task.user_id,
+            count,
+            task.page + 1,
+            task.slot,
+        )
+        c.scheduler.next_page(task, cursor, task.user_id, count, stage=stage, todo=remaining)
+
+    def _finish(self, task: Task, now: float) -> None:
+        c = self.c
+        key = (task.platform, task.tag)
         if task.page > 0 or key in c._pending.cursors:
             c._pending.cursors[key] = None
-        c.slot_done(task, now, profile.followers if profile else None)
+        c.slot_done(task, now, self._followers.pop(task.key, None))
 
     def not_found(self, task: Task, error: PlatformError) -> None:
         """A 404 for a handle: the account is gone (or never was); record that, not an error."""

@@ -97,6 +97,10 @@ class CollectorOptions:
     max_posts: int = 12
     #: ... and no further back than this (UTC epoch seconds).
     posts_since: float | None = None
+    #: Per account and pass, read up to this many followers and as many followed accounts.
+    followers: int = 0
+    #: Per account and pass, read the first comments page of this many newest posts.
+    comments_posts: int = 0
     #: Fetch the images of accounts' posts into the media store (``--no-media``: off).
     media: bool = True
 

@@ -30,6 +30,10 @@ class Task:
     user_id: str | None = field(default=None, compare=False)
     posts: int = field(default=0, compare=False)
     page: int = field(default=0, compare=False)
+    #: Which listing of the account this page belongs to: posts, followers, following, comments.
+    stage: str = field(default="posts", compare=False)
+    #: Shortcodes whose comments are still to read in this pass.
+    todo: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> Key:
@@ -125,10 +129,26 @@ class Scheduler:
         self._push(later)
         return later
 
-    def next_page(self, task: Task, cursor: str, user_id: str | None, posts: int) -> Task:
+    def next_page(
+        self,
+        task: Task,
+        cursor: str | None,
+        user_id: str | None,
+        posts: int,
+        *,
+        stage: str | None = None,
+        todo: tuple[str, ...] | None = None,
+    ) -> Task:
         """The same slot's next page of a listing, due now (the account budget paces it)."""
         nxt = replace(
-            task, attempts=0, cursor=cursor, user_id=user_id, posts=posts, page=task.page + 1
+            task,
+            attempts=0,
+            cursor=cursor,
+            user_id=user_id,
+            posts=posts,
+            page=task.page + 1,
+            stage=stage or task.stage,
+            todo=task.todo if todo is None else todo,
         )
         self._push(nxt)
         return nxt

@@ -69,6 +69,7 @@ CREATE INDEX IF NOT EXISTS events_tag ON events (platform, tag);
 CREATE TABLE IF NOT EXISTS cursors (
     platform TEXT NOT NULL,
     key TEXT NOT NULL,
+    stage TEXT NOT NULL DEFAULT 'posts',
     cursor TEXT NOT NULL,
     user_id TEXT,
     posts INTEGER NOT NULL,
@@ -94,6 +95,7 @@ class CursorRow:
 
     platform: str
     key: str
+    stage: str
     cursor: str
     user_id: str | None
     posts: int
@@ -277,7 +279,7 @@ class Catalog:
     # -- listing cursors ----------------------------------------------------------------------
     def cursor(self, platform: str, key: str) -> CursorRow | None:
         rows = self.query(
-            "SELECT platform, key, cursor, user_id, posts, pages, slot FROM cursors "
+            "SELECT platform, key, stage, cursor, user_id, posts, pages, slot FROM cursors "
             "WHERE platform = ? AND key = ?",
             (platform, key),
         )
@@ -295,10 +297,11 @@ class Catalog:
                     )
                 else:
                     db.execute(
-                        "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             platform,
                             key,
+                            row.stage,
                             row.cursor,
                             row.user_id,
                             row.posts,

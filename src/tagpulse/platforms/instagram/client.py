@@ -26,6 +26,7 @@ from tagpulse.errors import (
 )
 
 __all__ = [
+    "QUERY_HASHES",
     "WEB_APP_ID",
     "HashtagEndpoint",
     "InstagramClient",
@@ -41,6 +42,13 @@ _USER_AGENT = (
 )
 
 HashtagEndpoint = Literal["web_info", "legacy"]
+
+#: The web app's graphql query hashes (as public clients use them).
+QUERY_HASHES: dict[str, str] = {
+    "followers": "c76146de99bb02f6415203be841dd25a",
+    "following": "d04b0a864b4b54837c0d870b0e77e076",
+    "comments": "33ba35852cb50da46f5b5e889df7d159",
+}
 
 
 @dataclass(slots=True, frozen=True)
@@ -175,6 +183,34 @@ class InstagramClient:
         return self.get(
             "users/web_profile_info", "/api/v1/users/web_profile_info/", {"username": handle}
         )
+
+    def graphql(self, endpoint: str, query_hash: str, variables: dict[str, object]) -> Response:
+        """A web graphql query by its hash (followers, following, comments)."""
+        return self.get(
+            endpoint,
+            "/graphql/query/",
+            {"query_hash": query_hash, "variables": orjson.dumps(variables).decode()},
+        )
+
+    def follow_list(
+        self,
+        kind: Literal["followers", "following"],
+        user_id: str,
+        after: str | None = None,
+        first: int = 24,
+    ) -> Response:
+        """A page of who follows ``user_id`` (or whom it follows); needs a logged-in session."""
+        variables: dict[str, object] = {"id": user_id, "first": first}
+        if after:
+            variables["after"] = after
+        return self.graphql(f"graphql/{kind}", QUERY_HASHES[kind], variables)
+
+    def comments(self, shortcode: str, after: str | None = None, first: int = 24) -> Response:
+        """A page of a post's comments, newest page first."""
+        variables: dict[str, object] = {"shortcode": shortcode, "first": first}
+        if after:
+            variables["after"] = after
+        return self.graphql("graphql/comments", QUERY_HASHES["comments"], variables)
 
     def user_feed(self, user_id: str, max_id: str | None = None, count: int = 12) -> Response:
         """A page of a user's posts, newest first; ``max_id`` is the previous page's cursor."""
