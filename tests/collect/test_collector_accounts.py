@@ -161,7 +161,7 @@ def test_no_media_downloads_nothing(make_rig: Callable[..., Rig]) -> None:
 
 
 def test_followers_following_and_comments(make_rig: Callable[..., Rig]) -> None:
-    rig, chosen = account_rig(make_rig)
+    rig, _ = account_rig(make_rig)
     social = rig.world.social
     public = [
         a for a in social.accounts
