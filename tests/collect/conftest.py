@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ class Rig:
         rate_factor: float = 0.95,
         policy: BackoffPolicy | None = None,
         stop: threading.Event | None = None,
+        extra_accounts: Sequence[AccountSpec] = (),
         **opts: object,
     ) -> Collector:
         specs = [
@@ -48,6 +49,7 @@ class Rig:
             )
             for a in self.world.accounts
         ]
+        specs += extra_accounts  # e.g. X apps, TikTok sessions
         options = CollectorOptions(
             interval_s=interval_s,
             until=self.clock.time() + hours * HOUR,
@@ -95,7 +97,11 @@ def make_rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
         tags_file = tmp_path / "tags.txt"
         tags_file.write_text(tags)
         settings = Settings(
-            home=tmp_path / "home", instagram_base_url=server.base_url, sandbox=True
+            home=tmp_path / "home",
+            instagram_base_url=server.base_url,
+            tiktok_base_url=server.base_url,  # the sandbox speaks every platform
+            x_base_url=server.base_url,
+            sandbox=True,
         )
         return Rig(world, server, clock, settings, tags_file)
 

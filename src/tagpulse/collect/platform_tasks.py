@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from tagpulse.errors import PayloadError, PlatformError
+from tagpulse.errors import InputError, PayloadError, PlatformError
 from tagpulse.platforms.instagram.client import Response
 from tagpulse.platforms.sandbox.clock import utc_from_epoch
 from tagpulse.platforms.tiktok.parse import parse_payload as tiktok_parse
@@ -102,6 +102,7 @@ class TagObserver:
 
     def __init__(self, collector: Collector) -> None:
         self.c = collector
+        self._refused: set[tuple[str, str]] = set()
 
     def observe(self, task: Task, account: Account) -> None:
         c = self.c
@@ -111,6 +112,9 @@ class TagObserver:
         except PlatformError as error:
             c._archive(None, error, account, task)
             c._failed(task, account, error)
+            return
+        except InputError as error:
+            self._refuse(task, account, error)
             return
         now = c.clock.time()
         raw_id = c._archive(response, None, account, task)
@@ -136,3 +140,21 @@ class TagObserver:
         parsed.snapshots = []
         c._pending.records.extend(parsed)
         c.slot_done(task, now, count)
+
+    def _refuse(self, task: Task, account: Account, error: InputError) -> None:
+        """The client refused the entry before sending anything (an X handle with a ``.``, a
+        TikTok handle over 24 characters: valid watchlist handles, not valid there). No slot of
+        it can succeed: say so once, skip its slots, and leave the account alone."""
+        c = self.c
+        if task.key not in self._refused:
+            self._refused.add(task.key)
+            c._event(
+                "error",
+                "invalid_entry",
+                f"{task.platform}:{task.tag}: {error}; skipped (fix the watchlist entry)",
+                task=task,
+                account=account.alias,
+                now_db=True,
+            )
+        c.scheduler.done(task, c.clock.time())
+        c._once_left.discard(task.key)

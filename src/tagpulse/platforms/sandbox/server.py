@@ -10,7 +10,10 @@ or scripted per account) never cost budget. ``/__sandbox/…`` exposes the groun
 The account endpoints (profiles, a user's posts, media info, comments, follow lists), the media
 files and the social world's ground truth live in :mod:`routes_user`; :meth:`dispatch` hands
 their paths over first, and they answer through the same :meth:`data` path (sessions, budgets,
-faults) as the hashtag endpoints.
+faults) as the hashtag endpoints. X's API v2 (:mod:`routes_x`) and TikTok's web API
+(:mod:`routes_tiktok`) identify callers differently (bearer tokens; anonymous IPs): their
+budgets and faults pass :mod:`platform_gate`, and ``script_faults`` takes an X app's alias or
+``"tiktok"`` too.
 """
 
 from __future__ import annotations
@@ -50,9 +53,13 @@ from tagpulse.platforms.sandbox.payloads import (
     legacy_hashtag_payload,
     web_info_payload,
 )
+from tagpulse.platforms.sandbox.platform_gate import platform_gate
 from tagpulse.platforms.sandbox.replies import Reply as _Reply
 from tagpulse.platforms.sandbox.replies import json_reply as _json
+from tagpulse.platforms.sandbox.routes_graph import route_graph
+from tagpulse.platforms.sandbox.routes_tiktok import route_tiktok
 from tagpulse.platforms.sandbox.routes_user import route_user
+from tagpulse.platforms.sandbox.routes_x import route_x
 from tagpulse.platforms.sandbox.world import AccountSpec, Limits, TokenBucket, World
 
 __all__ = [
@@ -283,6 +290,8 @@ class SandboxServer:
     def script_faults(self, account_alias: str, faults: Sequence[str]) -> None:
         """Make the account's next data requests fail in this order (see FAULT_KINDS)."""
         kinds = [fault_kind(kind) for kind in faults]
+        if platform_gate(self).script_faults(account_alias, kinds):
+            return  # an X app's alias, or "tiktok"
         with self._lock:
             state = self._accounts.get(account_alias)
             if state is None:
@@ -352,6 +361,13 @@ class SandboxServer:
         url = urlsplit(handler.path)
         query = parse_qs(url.query)
         path = url.path
+        reply = route_graph(self, handler, path, query)  # the official Graph API (tokens)
+        if reply is not None:
+            return reply
+        for route in (route_x, route_tiktok):  # X API v2 and TikTok web, with their truth
+            reply = route(self, handler, path, query)
+            if reply is not None:
+                return reply
         reply = route_user(self, handler, path, query)  # accounts, posts, media, social truth
         if reply is not None:
             return reply
@@ -416,10 +432,19 @@ class SandboxServer:
         return None if morsel is None else self.world.account_by_session(morsel.value)
 
     def _record(
-        self, now: float, alias: str | None, path: str, status: int, ip: str, outcome: str
+        self,
+        now: float,
+        alias: str | None,
+        path: str,
+        status: int,
+        ip: str,
+        outcome: str,
+        tag: str | None = None,
+        count: int | None = None,
     ) -> None:
+        record = RequestRecord(now, alias, path, status, False, ip, outcome, tag, count)
         with self._lock:
-            self._log.append(RequestRecord(now, alias, path, status, False, ip, outcome))
+            self._log.append(record)
 
     def _draw_fault(self) -> str | None:
         if not any(p > 0 for _, p in self._fault_weights):

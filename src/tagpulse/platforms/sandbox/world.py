@@ -33,6 +33,7 @@ from tagpulse.platforms.sandbox.payloads import (
     hashtag_id,
     media_item,
 )
+from tagpulse.platforms.sandbox.payloads_x import XTokenSpec, default_x_tokens
 from tagpulse.platforms.sandbox.social import SocialWorld
 from tagpulse.platforms.sandbox.social_graph import SocialConfig
 
@@ -48,8 +49,10 @@ __all__ = [
     "TagSpec",
     "TokenBucket",
     "World",
+    "XTokenSpec",
     "default_accounts",
     "default_tags",
+    "default_x_tokens",
 ]
 
 DEFAULT_START = 1793491200.0
@@ -129,19 +132,30 @@ class AccountSpec:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Per-IP budget, cooldown and ban policy (simulated seconds)."""
+    """Per-IP budget, cooldown and ban policy (simulated seconds).
+
+    ``x_rate_scale`` scales X's per-app windows (:data:`~.platform_gate.X_RATE_LIMITS`);
+    ``tiktok_ip_*`` is TikTok's own per-IP budget (see :mod:`.platform_gate`)."""
 
     ip_capacity: float = 60.0
     ip_refill_per_hour: float = 2000.0
     cooldown_s: float = 600.0
     ban_after_violations: int = 3
     log_limit: int = 1_000_000
+    x_rate_scale: float = 1.0
+    tiktok_ip_capacity: float = 60.0
+    tiktok_ip_refill_per_hour: float = 1200.0
 
     def __post_init__(self) -> None:
         if self.ip_capacity < 1 or self.ip_refill_per_hour < 0 or self.cooldown_s < 0:
             raise ConfigError("Limits: ip_capacity >= 1, ip_refill_per_hour >= 0, cooldown_s >= 0")
         if self.ban_after_violations < 1 or self.log_limit < 0:
             raise ConfigError("Limits: ban_after_violations >= 1 and log_limit >= 0")
+        tiktok_refill = self.tiktok_ip_refill_per_hour
+        if self.x_rate_scale <= 0 or self.tiktok_ip_capacity < 1 or tiktok_refill < 0:
+            raise ConfigError(
+                "Limits: x_rate_scale > 0, tiktok_ip_capacity >= 1, tiktok_ip_refill_per_hour >= 0"
+            )
 
 
 class TokenBucket:
@@ -388,6 +402,7 @@ class World:
         accounts: Sequence[AccountSpec] | None = None,
         n_authors: int = 240,
         social_config: SocialConfig | None = None,
+        x_tokens: Sequence[XTokenSpec] | None = None,
     ) -> None:
         self.seed = seed
         self.start = float(start)
@@ -405,6 +420,10 @@ class World:
             if account.session_id in self._by_session:
                 raise ConfigError(f"session id {account.session_id!r} is used twice")
             self._by_session[account.session_id] = account
+        # The X apps (bearer tokens) the sandbox's X API accepts, beside the web sessions.
+        self.x_tokens: tuple[XTokenSpec, ...] = tuple(
+            default_x_tokens() if x_tokens is None else x_tokens
+        )
         self.authors: tuple[Author, ...] = _make_authors(seed, n_authors)
         self.social_config = social_config or SocialConfig()
         self._social: SocialWorld | None = None
