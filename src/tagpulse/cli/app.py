@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tagpulse.cli import demo, lake, sandbox
+from tagpulse.cli import demo, lake, maintenance, sandbox
 from tagpulse.cli.imports import import_command
 from tagpulse.cli.status import status
 from tagpulse.cli.track import track
@@ -24,6 +24,8 @@ app.command()(lake.chart)
 app.command()(lake.export)
 app.command(name="import")(import_command)
 app.command()(lake.compact)
+app.command()(maintenance.reparse)
+app.command()(maintenance.forget)
 app.command()(demo.demo)
 app.add_typer(sandbox.app, name="sandbox")
 

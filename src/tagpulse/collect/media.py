@@ -29,7 +29,7 @@ import sqlite3
 import ssl
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -547,6 +547,57 @@ class MediaStore:
             )
             for sha, mime, size, width, height, url, at in rows
         ]
+
+    def forget_post(self, platform: str, post_id: str, *, dry_run: bool = False) -> int:
+        """Unlink a post from its files and delete each file (and thumbnail) that no other post
+        still links; returns how many files were deleted (or would be, with ``dry_run``).
+
+        For erasure (``tagpulse forget``): the index forgets the post's links, the URLs it was
+        fetched from and the files nobody else uses; a picture another post shares is kept.
+        """
+        if dry_run:
+            return len(self._post_files(self._query, platform, post_id)[1])
+        with self._tx() as db:
+            links, orphans = self._post_files(
+                lambda sql, params: db.execute(sql, params).fetchall(), platform, post_id
+            )
+            db.execute("DELETE FROM links WHERE platform = ? AND post_id = ?", (platform, post_id))
+            for url in {u for _, u in links if u is not None}:
+                db.execute(
+                    "DELETE FROM urls WHERE url = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM links WHERE links.url = urls.url)",
+                    (url,),
+                )
+            for sha, _ in orphans:
+                db.execute("DELETE FROM urls WHERE sha256 = ?", (sha,))
+                db.execute("DELETE FROM files WHERE sha256 = ?", (sha,))
+        # Files go after the index no longer names them: a reader never finds a dangling row.
+        for sha, ext in orphans:
+            if ext:
+                self._file_path(sha, ext).unlink(missing_ok=True)
+            self._thumb_path(sha).unlink(missing_ok=True)
+        return len(orphans)
+
+    @staticmethod
+    def _post_files(
+        query: Callable[[str, tuple[Any, ...]], list[Any]], platform: str, post_id: str
+    ) -> tuple[list[tuple[str, str | None]], list[tuple[str, str]]]:
+        """A post's (sha256, url) links, and the (sha256, ext) files only it links."""
+        rows = query(
+            "SELECT sha256, url FROM links WHERE platform = ? AND post_id = ?", (platform, post_id)
+        )
+        links = [(r[0], r[1]) for r in rows]
+        orphans: list[tuple[str, str]] = []
+        for sha in sorted({s for s, _ in links}):
+            shared = query(
+                "SELECT 1 FROM links WHERE sha256 = ? AND NOT (platform = ? AND post_id = ?) "
+                "LIMIT 1",
+                (sha, platform, post_id),
+            )
+            if not shared:
+                ext = query("SELECT ext FROM files WHERE sha256 = ?", (sha,))
+                orphans.append((sha, ext[0][0] if ext else ""))
+        return links, orphans
 
     def stats(self) -> MediaStats:
         """Distinct files, their total bytes, and distinct posts linked to any of them."""

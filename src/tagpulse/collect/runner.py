@@ -27,6 +27,7 @@ from tagpulse.collect.schedule import Scheduler, Task
 from tagpulse.collect.watchlist import Watchlist
 from tagpulse.errors import InputError, NotFound, PayloadError, PlatformError
 from tagpulse.lake.catalog import Catalog, CursorRow
+from tagpulse.lake.catalog_privacy import subject_ref
 from tagpulse.lake.raw import RawArchive, content_hash
 from tagpulse.lake.tables import LakeWriter
 from tagpulse.platforms.instagram.client import HashtagEndpoint, Response
@@ -556,6 +557,8 @@ class Collector:
                     self.flush()
                     self._sleep(task.due - now, f"next: #{task.tag}")
                     continue
+                if self._denied(task):
+                    continue
                 pool = self.pool.for_platform(task.platform)
                 if pool is None:
                     self._no_pool(task, now)
@@ -588,6 +591,23 @@ class Collector:
             if self.media is not None:
                 self.media.close()
         return self.stats
+
+    def _denied(self, task: Task) -> bool:
+        """A forgotten account (``tagpulse forget``) is never asked for again: its entry leaves
+        this run with one ``denied`` event (naming it by its salted hash only), no request."""
+        if not task.tag.startswith("@") or not self.catalog.is_denied(task.platform, task.tag):
+            return False
+        self.scheduler.pop()
+        self._once_left.discard(task.key)
+        salt = self.catalog.stored_salt()
+        who = subject_ref(salt, task.platform, task.tag[1:]) if salt else "a forgotten account"
+        self._event(
+            "warning",
+            "denied",
+            f"watchlist entry {who} is on the deny list (tagpulse forget): not collected; "
+            "remove it from the watchlist",
+        )
+        return True
 
     def _no_pool(self, task: Task, now: float) -> None:
         """A watchlist entry for a platform without accounts: say so once, skip its slots."""

@@ -2,24 +2,42 @@
 
 Files are written under a temporary name and renamed, so a reader never sees half a file. The
 same body (by content hash) is stored once; the catalog's ``raw_index`` remembers where.
+
+The one exception to "never rewritten" is erasure: ``tagpulse forget`` rewrites a file without
+the answers that mention a forgotten account (:func:`rewrite_raw_file`, same name, atomic), and
+the archive refuses such answers from then on (the lake's privacy policy).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import zstandard
 
+from tagpulse.lake.privacy import load_policy
 from tagpulse.records import RawEnvelope
 
-__all__ = ["RawArchive", "content_hash", "envelope_line", "envelope_to_json", "read_raw_file"]
+__all__ = [
+    "RawArchive",
+    "content_hash",
+    "envelope_from_json",
+    "envelope_line",
+    "envelope_to_json",
+    "raw_files",
+    "read_raw_file",
+    "rewrite_raw_file",
+]
+
+log = logging.getLogger(__name__)
 
 #: Where an inline JSON body starts: the last member of the line. Inside any string value of the
 #: metadata before it, quotes are escaped, so this unescaped sequence is found only here.
@@ -87,25 +105,93 @@ def _decode_line(line: bytes) -> dict[str, Any]:
     return doc
 
 
-def read_raw_file(path: Path) -> Iterator[dict[str, Any]]:
-    """The envelopes of one archive file, bodies decoded back to bytes under ``body``."""
+def _raw_lines(path: Path) -> list[bytes]:
     with path.open("rb") as fh, zstandard.ZstdDecompressor().stream_reader(fh) as reader:
         data = reader.read()
-    for line in data.splitlines():
-        if line.strip():
-            yield _decode_line(line)
+    return [line for line in data.splitlines() if line.strip()]
+
+
+def read_raw_file(path: Path) -> Iterator[dict[str, Any]]:
+    """The envelopes of one archive file, bodies decoded back to bytes under ``body``."""
+    for line in _raw_lines(path):
+        yield _decode_line(line)
+
+
+def raw_files(lake_dir: Path) -> list[Path]:
+    """Every archive file of a lake, oldest partition first (temporary files excluded)."""
+    root = lake_dir / "raw"
+    return sorted(root.glob("platform=*/date=*/[!.]*.ndjson.zst")) if root.exists() else []
+
+
+def envelope_from_json(doc: dict[str, Any]) -> RawEnvelope:
+    """A :class:`RawEnvelope` again, from what :func:`read_raw_file` yields."""
+    body: bytes = doc["body"]
+    return RawEnvelope(
+        platform=doc["platform"],
+        endpoint=doc["endpoint"],
+        url=doc.get("url") or "",
+        params={str(k): str(v) for k, v in (doc.get("params") or {}).items()},
+        status=int(doc.get("status") or 0),
+        account=doc.get("account"),
+        collected_at=datetime.fromisoformat(doc["collected_at"]),
+        body=body,
+        content_hash=doc.get("content_hash") or content_hash(body),
+        body_is_json=doc.get("body_encoding") == "json",
+    )
+
+
+def _write_raw(path: Path, lines: bytes) -> None:
+    tmp = path.parent / f".{path.name}.tmp"
+    with tmp.open("wb") as fh:
+        fh.write(zstandard.ZstdCompressor(level=3).compress(lines))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def rewrite_raw_file(
+    path: Path, drop: Callable[[dict[str, Any]], bool], *, dry_run: bool = False
+) -> list[str]:
+    """Rewrite ``path`` without the envelopes ``drop`` selects; returns their content hashes.
+
+    The kept lines are copied byte for byte under the same name (renamed into place, so a
+    reader sees the old file or the new one); a file left empty is removed.
+    """
+    kept: list[bytes] = []
+    dropped: list[str] = []
+    for line in _raw_lines(path):
+        doc = _decode_line(line)
+        if drop(doc):
+            dropped.append(doc.get("content_hash") or content_hash(doc["body"]))
+        else:
+            kept.append(line)
+    if dropped and not dry_run:
+        if kept:
+            _write_raw(path, b"".join(line + b"\n" for line in kept))
+        else:
+            path.unlink(missing_ok=True)
+    return dropped
 
 
 class RawArchive:
     """Writes envelope batches to ``raw/platform=<p>/date=<d>/<ts>-<uuid>.ndjson.zst``."""
 
     def __init__(self, lake_dir: Path) -> None:
+        self.lake_dir = lake_dir
         self.root = lake_dir / "raw"
 
     def write(self, envelopes: Iterable[RawEnvelope]) -> dict[str, Path]:
-        """Archive envelopes; returns content_hash -> file for each one written."""
+        """Archive envelopes; returns content_hash -> file for each one written.
+
+        An answer that mentions a forgotten account is not archived (and so not returned).
+        """
+        policy = load_policy(self.lake_dir)
         by_partition: dict[tuple[str, str], list[RawEnvelope]] = {}
+        refused = 0
         for env in envelopes:
+            if policy is not None and policy.concerns(env.platform, env.body, env.url, env.params):
+                refused += 1
+                continue
             key = (env.platform, env.collected_at.strftime("%Y-%m-%d"))
             by_partition.setdefault(key, []).append(env)
         written: dict[str, Path] = {}
@@ -124,4 +210,6 @@ class RawArchive:
             os.replace(tmp, final)
             for env in batch:
                 written[env.content_hash] = final
+        if refused:
+            log.info("%d answers not archived: they mention a forgotten account", refused)
         return written

@@ -24,6 +24,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tagpulse.errors import StorageError
+from tagpulse.lake.privacy import WriteSession, load_policy
+from tagpulse.lake.pseudonymise import PseudonymMemory
 from tagpulse.lake.schemas import ENTITY_TABLES, records_to_table
 from tagpulse.records import HashtagSnapshot, ParsedRecords, PostRef
 
@@ -36,6 +38,7 @@ __all__ = [
     "schema_of",
     "snapshot_id",
     "snapshots_to_table",
+    "write_part",
 ]
 
 HASHTAG_SNAPSHOTS = "hashtag_snapshots"
@@ -167,11 +170,28 @@ def _write_atomic(table: pa.Table, folder: Path, prefix: str) -> Path:
     return final
 
 
-class LakeWriter:
-    """Appends rows to the lake's tables and compacts them."""
+def write_part(table: pa.Table, folder: Path, prefix: str = "part") -> Path:
+    """Write one Parquet file into a partition folder, atomically (temp name, then rename)."""
+    return _write_atomic(table, folder, prefix)
 
-    def __init__(self, lake_dir: Path) -> None:
-        self.root = lake_dir / "tables"
+
+class LakeWriter:
+    """Appends rows to the lake's tables and compacts them.
+
+    Every write goes through the lake's privacy policy (:mod:`tagpulse.lake.privacy`): rows of
+    forgotten accounts are dropped and, in a pseudonymised lake, handles replaced. The policy is
+    read from the catalog beside the lake at each write. ``tables_dir`` writes elsewhere than
+    ``<lake>/tables`` (``tagpulse reparse`` builds ``tables.new``).
+    """
+
+    def __init__(self, lake_dir: Path, *, tables_dir: Path | None = None) -> None:
+        self.lake_dir = lake_dir
+        self.root = tables_dir if tables_dir is not None else lake_dir / "tables"
+        self._memory = PseudonymMemory()
+
+    def _session(self) -> WriteSession | None:
+        policy = load_policy(self.lake_dir)
+        return policy.session(self._memory) if policy is not None else None
 
     @staticmethod
     def warm_up() -> None:
@@ -186,6 +206,18 @@ class LakeWriter:
         self, table: str, platform: str, data: pa.Table, date_column: str
     ) -> list[Path]:
         """Write an Arrow table, split into platform/date partitions by ``date_column``."""
+        return self._write(table, platform, data, date_column, self._session())
+
+    def _write(
+        self,
+        table: str,
+        platform: str,
+        data: pa.Table,
+        date_column: str,
+        session: WriteSession | None,
+    ) -> list[Path]:
+        if session is not None:
+            data = session.apply(table, platform, data)
         if data.num_rows == 0:
             return []
         # Day numbers by integer arithmetic on the UTC epoch: no time-zone database involved.
@@ -211,27 +243,49 @@ class LakeWriter:
         self, snapshots: Sequence[HashtagSnapshot], slots: Sequence[datetime] | None = None
     ) -> list[Path]:
         """Append hashtag snapshots (any mix of platforms); returns the files written."""
-        paths: list[Path] = []
-        by_platform: dict[str, list[int]] = {}
-        for i, snap in enumerate(snapshots):
-            by_platform.setdefault(snap.platform, []).append(i)
-        slot_list = list(slots) if slots is not None else [s.collected_at for s in snapshots]
-        for platform, idx in by_platform.items():
-            table = snapshots_to_table([snapshots[i] for i in idx], [slot_list[i] for i in idx])
-            paths += self.write_table(HASHTAG_SNAPSHOTS, platform, table, "slot_at")
-        return paths
+        batches = self._snapshot_batches(snapshots, slots)
+        return self._write_batches(batches, self._session())
 
     def append_records(self, parsed: ParsedRecords) -> list[Path]:
         """Append everything a parse produced, each record type to its table."""
-        paths = self.append_snapshots(parsed.snapshots) if parsed.snapshots else []
+        batches = self._snapshot_batches(parsed.snapshots, None) if parsed.snapshots else []
         for name, spec in ENTITY_TABLES.items():
             records: list[Any] = getattr(parsed, name)
             by_platform: dict[str, list[Any]] = {}
             for rec in records:
                 by_platform.setdefault(rec.platform, []).append(rec)
             for platform, batch in by_platform.items():
-                table = records_to_table(spec, batch)
-                paths += self.write_table(name, platform, table, spec.date_column)
+                batches.append((name, platform, records_to_table(spec, batch), spec.date_column))
+        return self._write_batches(batches, self._session())
+
+    @staticmethod
+    def _snapshot_batches(
+        snapshots: Sequence[HashtagSnapshot], slots: Sequence[datetime] | None
+    ) -> list[tuple[str, str, pa.Table, str]]:
+        by_platform: dict[str, list[int]] = {}
+        for i, snap in enumerate(snapshots):
+            by_platform.setdefault(snap.platform, []).append(i)
+        slot_list = list(slots) if slots is not None else [s.collected_at for s in snapshots]
+        return [
+            (
+                HASHTAG_SNAPSHOTS,
+                platform,
+                snapshots_to_table([snapshots[i] for i in idx], [slot_list[i] for i in idx]),
+                "slot_at",
+            )
+            for platform, idx in by_platform.items()
+        ]
+
+    def _write_batches(
+        self, batches: list[tuple[str, str, pa.Table, str]], session: WriteSession | None
+    ) -> list[Path]:
+        if session is not None:
+            # Learn who is public from every table first: a verified profile exempts its posts.
+            for name, platform, table, _ in batches:
+                session.learn(name, platform, table)
+        paths: list[Path] = []
+        for name, platform, table, date_column in batches:
+            paths += self._write(name, platform, table, date_column, session)
         return paths
 
     def partitions(self, table: str) -> Iterable[Path]:
