@@ -89,7 +89,7 @@ class AccountObserver:
             c._failed(task, account, error)
             return
         now = c.clock.time()
-        raw_id = c._archive(response, None, account, task)
+        raw_id = c._archive(response, None, account, task, now)
         try:
             parsed = parse_payload(
                 response.body,

@@ -117,7 +117,7 @@ class TagObserver:
             self._refuse(task, account, error)
             return
         now = c.clock.time()
-        raw_id = c._archive(response, None, account, task)
+        raw_id = c._archive(response, None, account, task, now)
         try:
             parsed = parse(response.body, utc_from_epoch(now), raw_id)
         except PayloadError as error:

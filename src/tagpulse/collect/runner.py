@@ -229,8 +229,15 @@ class Collector:
 
     # -- one request ---------------------------------------------------------------------------
     def _archive(
-        self, response: Response | None, error: PlatformError | None, account: Account, task: Task
+        self,
+        response: Response | None,
+        error: PlatformError | None,
+        account: Account,
+        task: Task,
+        now: float | None = None,
     ) -> str | None:
+        """Buffer the raw answer; ``now`` is the collection time the parser is given too, so a
+        reparse of the envelope reproduces the same ``collected_at``."""
         body = response.body if response is not None else (error.body if error else None)
         if body is None:
             return None
@@ -250,7 +257,7 @@ class Collector:
                 params=dict(params),
                 status=status or 0,
                 account=account.alias,
-                collected_at=self.clock.now(),
+                collected_at=utc_from_epoch(now) if now is not None else self.clock.now(),
                 body=body,
                 content_hash=raw_id,
             )
@@ -273,7 +280,7 @@ class Collector:
             return
         now = self.clock.time()
         collected = utc_from_epoch(now)
-        raw_id = self._archive(response, None, account, task)
+        raw_id = self._archive(response, None, account, task, now)
         try:
             parsed = parse_hashtag(
                 response.body,
