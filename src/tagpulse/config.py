@@ -9,11 +9,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tagpulse.errors import ConfigError
 
-__all__ = ["INSTAGRAM_BASE_URL", "TIKTOK_BASE_URL", "X_BASE_URL", "Settings", "load_settings"]
+__all__ = [
+    "IG_GRAPH_BASE_URL",
+    "INSTAGRAM_BASE_URL",
+    "TIKTOK_BASE_URL",
+    "X_BASE_URL",
+    "Settings",
+    "load_settings",
+]
 
 INSTAGRAM_BASE_URL = "https://www.instagram.com"
 TIKTOK_BASE_URL = "https://www.tiktok.com"
 X_BASE_URL = "https://api.x.com"
+IG_GRAPH_BASE_URL = "https://graph.facebook.com/v21.0"
 
 #: Secrets that ship in examples and must never protect real data.
 _DEFAULT_SECRETS = frozenset({"", "changeme", "change-me", "secret", "tagpulse", "demo"})
@@ -28,6 +36,7 @@ class Settings(BaseSettings):
     instagram_base_url: str = INSTAGRAM_BASE_URL
     tiktok_base_url: str = TIKTOK_BASE_URL
     x_base_url: str = X_BASE_URL
+    ig_graph_base_url: str = IG_GRAPH_BASE_URL
     secret_key: str = Field(default="", description="Key that encrypts account secrets")
     sandbox: bool = Field(default=False, description="Running against the sandbox platform")
 
@@ -37,6 +46,7 @@ class Settings(BaseSettings):
             "instagram": self.instagram_base_url,
             "tiktok": self.tiktok_base_url,
             "x": self.x_base_url,
+            "ig-graph": self.ig_graph_base_url,
         }
         try:
             return urls[platform]

@@ -101,6 +101,7 @@ def make_rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
             instagram_base_url=server.base_url,
             tiktok_base_url=server.base_url,  # the sandbox speaks every platform
             x_base_url=server.base_url,
+            ig_graph_base_url=server.base_url + "/graph/v21.0",
             sandbox=True,
         )
         return Rig(world, server, clock, settings, tags_file)

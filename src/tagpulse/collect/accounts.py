@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cryptography.fernet import Fernet, InvalidToken
 
 from tagpulse.collect.breaker import BackoffPolicy, Breaker
@@ -43,6 +44,8 @@ __all__ = [
     "store_accounts",
 ]
 
+#: Platforms an account may belong to; ``ig-graph``: Instagram through the official Graph API.
+ACCOUNT_PLATFORMS = ("instagram", "tiktok", "x", "ig-graph")
 DEFAULT_RATE_PER_HOUR = 180.0
 DEFAULT_BURST = 5.0
 
@@ -56,6 +59,8 @@ class AccountSpec:
     requests_per_hour: float = DEFAULT_RATE_PER_HOUR
     burst: float = DEFAULT_BURST
     platform: str = "instagram"
+    #: The Instagram business account a Graph API token acts for (``ig-graph`` accounts).
+    ig_user_id: str | None = None
 
     def __repr__(self) -> str:  # secrets never appear in reprs, hence never in logs
         return f"AccountSpec(alias={self.alias!r}, platform={self.platform!r})"
@@ -111,17 +116,32 @@ def load_accounts_file(path: Path) -> list[AccountSpec]:
             raise InputError(f"alias {alias!r} used twice", path=str(path), field="alias")
         seen.add(alias)
         platform = str(entry.get("platform", "instagram")).strip().lower()
-        if platform not in ("instagram", "tiktok", "x"):
+        if platform not in ACCOUNT_PLATFORMS:
             raise InputError(
-                f"account {alias!r}: platform {platform!r} is not instagram, tiktok or x",
+                f"account {alias!r}: platform {platform!r} is not one of "
+                f"{', '.join(ACCOUNT_PLATFORMS)}",
                 path=str(path),
                 field="platform",
             )
-        for key in ("sessionid", "bearer_token", "proxy", "source_address"):
+        for key in (
+            "sessionid",
+            "bearer_token",
+            "access_token",
+            "ig_user_id",
+            "proxy",
+            "source_address",
+        ):
             if key in entry and not isinstance(entry[key], str):
                 raise InputError(
                     f"account {alias!r}: {key} must be a string", path=str(path), field=key
                 )
+        if platform == "ig-graph" and not (entry.get("access_token") and entry.get("ig_user_id")):
+            raise InputError(
+                f"account {alias!r}: an ig-graph account needs access_token and ig_user_id "
+                "(the Instagram business account the token acts for)",
+                path=str(path),
+                field="access_token",
+            )
         if platform == "x" and not entry.get("bearer_token"):
             raise InputError(
                 f"account {alias!r}: an X account needs bearer_token (an API v2 app token)",
@@ -132,7 +152,10 @@ def load_accounts_file(path: Path) -> list[AccountSpec]:
             AccountSpec(
                 alias=alias,
                 # One secret per account: the session cookie, or X's API bearer token.
-                session_id=entry.get("bearer_token") or entry.get("sessionid"),
+                session_id=(
+                    entry.get("access_token") or entry.get("bearer_token") or entry.get("sessionid")
+                ),
+                ig_user_id=entry.get("ig_user_id"),
                 proxy=entry.get("proxy"),
                 source_address=entry.get("source_address"),
                 requests_per_hour=_number(
@@ -151,7 +174,7 @@ def store_accounts(catalog: Catalog, box: SecretBox, specs: list[AccountSpec]) -
         catalog.upsert_account(
             spec.alias,
             spec.platform,
-            box.seal(spec.session_id),
+            box.seal(_pack_secret(spec)),
             box.seal(spec.proxy),
             spec.source_address,
             spec.requests_per_hour,
@@ -161,19 +184,37 @@ def store_accounts(catalog: Catalog, box: SecretBox, specs: list[AccountSpec]) -
         catalog.remove_accounts_except(platform, [s.alias for s in specs if s.platform == platform])
 
 
+def _pack_secret(spec: AccountSpec) -> str | None:
+    # A Graph API account's business id travels with its token, sealed the same way.
+    if spec.ig_user_id is None:
+        return spec.session_id
+    return orjson.dumps({"token": spec.session_id, "ig_user_id": spec.ig_user_id}).decode()
+
+
+def _unpack_secret(platform: str, secret: str | None) -> tuple[str | None, str | None]:
+    if platform != "ig-graph" or not secret or not secret.startswith("{"):
+        return secret, None
+    doc = orjson.loads(secret)
+    return doc.get("token"), doc.get("ig_user_id")
+
+
 def stored_accounts(catalog: Catalog, box: SecretBox, platform: str) -> list[AccountSpec]:
-    return [
-        AccountSpec(
-            alias=row.alias,
-            session_id=box.open(row.secret_enc),
-            proxy=box.open(row.proxy_enc),
-            source_address=row.source_address,
-            requests_per_hour=row.rate_per_hour,
-            burst=row.burst,
-            platform=row.platform,
+    specs: list[AccountSpec] = []
+    for row in catalog.accounts(platform):
+        secret, ig_user_id = _unpack_secret(row.platform, box.open(row.secret_enc))
+        specs.append(
+            AccountSpec(
+                alias=row.alias,
+                session_id=secret,
+                proxy=box.open(row.proxy_enc),
+                source_address=row.source_address,
+                requests_per_hour=row.rate_per_hour,
+                burst=row.burst,
+                platform=row.platform,
+                ig_user_id=ig_user_id,
+            )
         )
-        for row in catalog.accounts(platform)
-    ]
+    return specs
 
 
 @dataclass(slots=True)

@@ -37,7 +37,7 @@ __all__ = [
     "resolve_accounts",
 ]
 
-PLATFORMS = ("instagram", "tiktok", "x")
+PLATFORMS = ("instagram", "tiktok", "x", "ig-graph")
 
 ANONYMOUS = AccountSpec(alias="anonymous", session_id=None)
 
@@ -80,9 +80,27 @@ def resolve_accounts(
     return chosen
 
 
-def make_client(settings: Settings, spec: AccountSpec) -> Any:
+def make_client(settings: Settings, spec: AccountSpec, clock: Clock | None = None) -> Any:
     """The HTTP client of one account on its platform."""
     base_url = settings.base_url(spec.platform)
+    if spec.platform == "ig-graph":
+        from tagpulse.platforms.instagram.graph_api import GraphClient
+        from tagpulse.platforms.instagram.graph_quota import HashtagIdCache, HashtagQuota
+
+        # The 30-hashtags-per-7-days quota is per business account and outlives runs.
+        state = settings.home / "graph.sqlite"
+        state.parent.mkdir(parents=True, exist_ok=True)
+        now = (clock or SystemClock()).time
+        return GraphClient(
+            base_url,
+            access_token=spec.session_id or "",
+            ig_user_id=spec.ig_user_id or "",
+            quota=HashtagQuota(state, now=now),
+            hashtag_ids=HashtagIdCache(state, now=now),
+            now=now,
+            proxy=spec.proxy,
+            source_address=spec.source_address,
+        )
     if spec.platform == "x":
         from tagpulse.platforms.x.client import XClient
 
@@ -123,11 +141,12 @@ def build_collector(
 ) -> Collector:
     catalog = Catalog(settings.catalog_path)
     specs = resolve_accounts(catalog, settings, accounts)
+    the_clock = clock or SystemClock()
     pools = PoolSet(
         {
             platform: AccountPool.build(
                 [s for s in specs if s.platform == platform],
-                lambda spec: make_client(settings, spec),
+                lambda spec: make_client(settings, spec, the_clock),
                 policy or BackoffPolicy(),
                 seed=options.seed,
             )
@@ -140,7 +159,7 @@ def build_collector(
         catalog=catalog,
         writer=LakeWriter(settings.lake_dir),
         archive=RawArchive(settings.lake_dir),
-        clock=clock or SystemClock(),
+        clock=the_clock,
         options=options,
         reporter=reporter,
         stop=stop,

@@ -20,6 +20,7 @@ import httpx
 
 from tagpulse.errors import InputError, PayloadError, PlatformError
 from tagpulse.platforms.instagram.client import Response
+from tagpulse.platforms.instagram.exceptions import HashtagQuotaExceeded
 from tagpulse.platforms.sandbox.clock import utc_from_epoch
 from tagpulse.platforms.tiktok.parse import parse_payload as tiktok_parse
 from tagpulse.records import ParsedRecords
@@ -89,7 +90,31 @@ def _tiktok_user(task: Task, client: Any) -> tuple[Any, _Parse]:
     return _as_response("user/detail", client.user_detail(handle)), parse
 
 
+def _graph_tag(task: Task, client: Any) -> tuple[Any, _Parse]:
+    from tagpulse.platforms.instagram.parse_graph import parse_hashtag_media
+
+    def parse(body: bytes, at: datetime, raw_id: str | None) -> ParsedRecords:
+        return parse_hashtag_media(body, tag=task.tag, edge="recent", collected_at=at,
+                                   raw_id=raw_id)  # fmt: skip
+
+    # The last 24 hours' posts of the tag: the Graph API has no count of a hashtag.
+    return client.recent_media(task.tag), parse
+
+
+def _graph_account(task: Task, client: Any) -> tuple[Any, _Parse]:
+    from tagpulse.platforms.instagram.parse_graph import parse_business_discovery
+
+    handle = task.tag.removeprefix("@")
+
+    def parse(body: bytes, at: datetime, raw_id: str | None) -> ParsedRecords:
+        return parse_business_discovery(body, collected_at=at, raw_id=raw_id, hint_handle=handle)
+
+    return client.business_discovery(handle), parse
+
+
 _REQUESTS: dict[tuple[str, bool], Callable[[Task, Any], tuple[Any, _Parse]]] = {
+    ("ig-graph", False): _graph_tag,
+    ("ig-graph", True): _graph_account,
     ("x", False): _x,
     ("tiktok", False): _tiktok,
     ("x", True): _x_user,
@@ -109,6 +134,14 @@ class TagObserver:
         try:
             request = _REQUESTS[(task.platform, task.tag.startswith("@"))]
             response, parse = request(task, account.client)
+        except HashtagQuotaExceeded as error:
+            # Not the account's fault: the platform's 30-hashtags-a-week rule. Skip this slot
+            # (no request was sent), keep the account serving the other entries.
+            c._event("warning", "hashtag_quota", f"#{task.tag}: {error}", task=task,
+                     account=account.alias, now_db=True)  # fmt: skip
+            c.scheduler.done(task, c.clock.time())
+            c._once_left.discard(task.key)
+            return
         except PlatformError as error:
             c._archive(None, error, account, task)
             c._failed(task, account, error)

@@ -30,8 +30,8 @@ __all__ = [
 MAX_TAG_LENGTH = 100
 MAX_HANDLE_LENGTH = 30
 _HANDLE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._")
-SUPPORTED_PLATFORMS = ("instagram", "tiktok", "x")
-_KNOWN_PLATFORMS = ("instagram", "tiktok", "x")
+SUPPORTED_PLATFORMS = ("instagram", "tiktok", "x", "ig-graph")
+_KNOWN_PLATFORMS = ("instagram", "tiktok", "x", "ig-graph")
 
 
 @dataclass(slots=True, frozen=True)

@@ -157,6 +157,21 @@ def _x(env: RawEnvelope) -> Rebuilt:
     return _with_slots(parsed, env, env.account)
 
 
+def _graph(env: RawEnvelope) -> Rebuilt:
+    from tagpulse.platforms.instagram.parse_graph import parse_graph_payload
+
+    watch = _watch(env) or ""
+    parsed = parse_graph_payload(
+        env.body,
+        collected_at=env.collected_at,
+        raw_id=env.content_hash,
+        endpoint=env.endpoint,
+        hint_tag=None if watch.startswith("@") else (watch or None),
+        hint_handle=watch[1:] if watch.startswith("@") else None,
+    )
+    return Rebuilt(parsed)
+
+
 # -- importers ---------------------------------------------------------------------------------
 def _imported(parse: Callable[[RawEnvelope], ParsedRecords]) -> Reparse:
     def rebuild(env: RawEnvelope) -> Rebuilt:
@@ -195,6 +210,9 @@ _COLLECTOR: dict[tuple[str, str], Reparse] = {
     ("tiktok", "user/detail"): _tiktok,
     ("x", "tweets/counts/recent"): _x,
     ("x", "users/by"): _x,
+    ("ig-graph", "graph/recent_media"): _graph,
+    ("ig-graph", "graph/top_media"): _graph,
+    ("ig-graph", "graph/business_discovery"): _graph,
 }
 
 
