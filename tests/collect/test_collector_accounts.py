@@ -171,7 +171,9 @@ def test_followers_following_and_comments(make_rig: Callable[..., Rig]) -> None:
     star = max(public, key=lambda a: len(social.followers(a, t)))
     assert len(social.followers(star, t)) > 30  # more than one page of 24
     rig.handles_file.write_text(star.username + "\n")  # type: ignore[union-attr]
-    stats = rig.collector(once=True, followers=1000, comments_posts=3, media=False).run()
+    stats = rig.collector(
+        once=True, followers=1000, comments_posts=3, likers_posts=2, media=False
+    ).run()
     assert stats.snapshots == 2  # the tag and the account
     at = rig.clock.time()
     q = LakeQuery(rig.settings.lake_dir)
@@ -191,6 +193,16 @@ def test_followers_following_and_comments(make_rig: Callable[..., Rig]) -> None:
     for post in newest:
         want = min(24, social.comment_count(post, at))
         assert by_post.get(str(post.pk), 0) == want, post.pk
+    liked = q.rows("SELECT post_id, src, dst FROM edges WHERE kind = 'liked' ORDER BY post_id, src")
+    wanted = 0
+    for post in newest[:2]:
+        want = {str(a.pk) for a in social.likers(post, at)[-1000:]} - {str(star.pk)}
+        got = {r["src"] for r in liked if r["post_id"] == str(post.pk)}
+        assert got == want, post.pk
+        wanted += len(want)
+    assert wanted > 0
+    assert {r["dst"] for r in liked} == {str(star.pk)}
+    assert not [r for r in liked if r["post_id"] == str(newest[2].pk)]  # only the 2 newest
     catalog = Catalog(rig.settings.catalog_path)
     assert catalog.cursor("instagram", "@" + star.username) is None
     catalog.close()

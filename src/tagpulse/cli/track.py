@@ -60,6 +60,10 @@ def track(
         int,
         typer.Option("--comments", help="Per account and pass: comments of the N newest posts"),
     ] = 0,
+    likers: Annotated[
+        int,
+        typer.Option("--likers", help="Per account and pass: who liked its N newest posts"),
+    ] = 0,
     posts_since: Annotated[
         str | None,
         typer.Option("--since", help="Read an account's posts back to this date (or e.g. 30d)"),
@@ -127,6 +131,7 @@ def track(
         max_posts=max_posts,
         followers=followers,
         comments_posts=comments,
+        likers_posts=likers,
         media=not no_media,
     )
     collector = build_collector(

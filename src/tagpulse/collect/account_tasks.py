@@ -7,8 +7,9 @@ same account pool, token buckets and breakers as any other:
    while the pass wants more (``max_posts``, ``posts_since``) and the platform has more;
 2. ``followers`` then ``following`` (``followers`` > 0; needs a logged-in session): pages of the
    follow lists → ``follows`` edges, up to ``followers`` accounts each;
-3. ``comments`` (``comments_posts`` > 0): the first comments page of each of the newest posts
-   read in this pass → comments and ``commented`` edges.
+3. ``details``: for the newest posts read in this pass, the first comments page of each of
+   ``comments_posts`` of them (→ comments and ``commented`` edges) and the likers of each of
+   ``likers_posts`` of them (→ ``liked`` edges; where the session may see them).
 
 After each page the stage and cursor are checkpointed in the catalog (at the flush that writes
 the page's records), so a collector killed mid-pass resumes at the next page after a restart.
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 from tagpulse.errors import PayloadError, PlatformError
 from tagpulse.lake.catalog import CursorRow
 from tagpulse.platforms.instagram.parse import parse_payload
+from tagpulse.platforms.instagram.parse_common import shortcode_to_media_id
 from tagpulse.platforms.sandbox.clock import utc_from_epoch
 from tagpulse.records import ParsedRecords, Profile
 
@@ -61,7 +63,7 @@ class AccountObserver:
             user_id=stored.user_id,
             posts=stored.posts,
             page=stored.pages,
-            todo=tuple(stored.cursor.split(",")) if stored.stage == "comments" else (),
+            todo=tuple(stored.cursor.split(",")) if stored.stage == "details" else (),
         )
 
     def _request(self, task: Task, account: Account) -> Response:
@@ -72,8 +74,12 @@ class AccountObserver:
             if task.stage == "followers":
                 return client.follow_list("followers", task.user_id, task.cursor, _LIST_PAGE)
             return client.follow_list("following", task.user_id, task.cursor, _LIST_PAGE)
-        if task.stage == "comments":
-            return client.comments(task.todo[0])
+        if task.stage == "details":
+            kind, shortcode = task.todo[0].split(":", 1)
+            if kind == "l":
+                media_id = shortcode_to_media_id(shortcode) or shortcode
+                return client.likers(media_id)
+            return client.comments(shortcode)
         if task.cursor is None or task.user_id is None:
             return client.profile(handle)
         return client.user_feed(task.user_id, task.cursor)
@@ -97,9 +103,9 @@ class AccountObserver:
                 raw_id=raw_id,
                 endpoint=response.endpoint,
                 seen_via=f"profile:{handle}" if task.stage == "posts" else None,
-                hint_handle=handle if task.stage != "comments" else None,
+                hint_handle=handle if task.stage != "details" else None,
                 hint_user_id=task.user_id,
-                hint_shortcode=task.todo[0] if task.stage == "comments" else None,
+                hint_shortcode=task.todo[0][2:] if task.stage == "details" else None,
                 account=account.alias,
             )
         except PayloadError as error:
@@ -110,8 +116,8 @@ class AccountObserver:
         c._pending.records.extend(parsed)
         if task.stage == "posts":
             self._posts_page(task, parsed, handle, now)
-        elif task.stage == "comments":
-            self._next(task, now, "comments", None, task.posts, todo=task.todo[1:])
+        elif task.stage == "details":
+            self._next(task, now, "details", None, task.posts, todo=task.todo[1:])
         else:
             seen = task.posts + sum(1 for e in parsed.edges if e.kind == "follows")
             if parsed.next_cursor is not None and seen < c.options.followers:
@@ -135,8 +141,10 @@ class AccountObserver:
         closed = profile is not None and profile.state in ("private", "not_found")
         oldest = min((p.taken_at for p in parsed.posts if p.taken_at), default=None)
         since = c.options.posts_since
+        # The pass's newest shortcodes, kept until the details stage needs them.
         newest = tuple(p.shortcode for p in parsed.posts if p.shortcode)
-        todo = (task.todo + newest)[: c.options.comments_posts] if not closed else ()
+        wanted = max(c.options.comments_posts, c.options.likers_posts)
+        todo = (task.todo + newest)[:wanted] if not closed else ()
         task = replace(task, user_id=user_id, todo=todo)
         more = (
             not closed
@@ -155,8 +163,12 @@ class AccountObserver:
             self._after_lists(task, now)
 
     def _after_lists(self, task: Task, now: float) -> None:
-        if task.todo:
-            self._next(task, now, "comments", None, task.posts)
+        options = self.c.options
+        details = tuple(f"c:{sc}" for sc in task.todo[: options.comments_posts]) + tuple(
+            f"l:{sc}" for sc in task.todo[: options.likers_posts]
+        )
+        if details:
+            self._next(task, now, "details", None, task.posts, todo=details)
         else:
             self._finish(task, now)
 
@@ -173,10 +185,10 @@ class AccountObserver:
         """Queue the pass's next page and checkpoint where it stands."""
         c = self.c
         remaining = task.todo if todo is None else todo
-        if stage == "comments" and not remaining:
+        if stage == "details" and not remaining:
             self._finish(task, now)
             return
-        checkpoint = ",".join(remaining) if stage == "comments" else (cursor or "")
+        checkpoint = ",".join(remaining) if stage == "details" else (cursor or "")
         c._pending.cursors[(task.platform, task.tag)] = CursorRow(
             task.platform,
             task.tag,

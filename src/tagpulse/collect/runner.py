@@ -100,8 +100,10 @@ class CollectorOptions:
     posts_since: float | None = None
     #: Per account and pass, read up to this many followers and as many followed accounts.
     followers: int = 0
-    #: Per account and pass, read the first comments page of this many newest posts.
+    #: Per account and pass, read the first comments page of this many newest posts ...
     comments_posts: int = 0
+    #: ... and who liked this many newest posts.
+    likers_posts: int = 0
     #: Fetch the images of accounts' posts into the media store (``--no-media``: off).
     media: bool = True
 
@@ -248,6 +250,8 @@ class Collector:
         # snapshot's id is its schedule slot) without the schedule.
         params["_watch"] = task.tag
         params["_slot"] = str(int(task.slot))
+        if task.user_id is not None:
+            params["_user_id"] = task.user_id
         raw_id = content_hash(body)
         if raw_id not in self._pending.raw:
             self._pending.raw[raw_id] = RawEnvelope(

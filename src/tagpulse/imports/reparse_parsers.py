@@ -106,6 +106,11 @@ def _instagram_account(env: RawEnvelope) -> Rebuilt:
     elif env.endpoint == "graphql/comments":
         shortcode = _variables(env).get("shortcode")
         handle = None
+    elif env.endpoint == "media/likers":
+        found = _LIKERS.search(env.url)
+        shortcode = found.group(1) if found else None  # the media id stands in for it
+        user_id = env.params.get("_user_id")
+        handle = None
     else:  # follow lists
         user_id = _variables(env).get("id")
     parsed = parse_payload(
@@ -198,6 +203,8 @@ def _importers() -> dict[str, Reparse]:
     }
 
 
+_LIKERS = re.compile(r"/api/v1/media/(\d+)/likers/")
+
 _COLLECTOR: dict[tuple[str, str], Reparse] = {
     ("instagram", "tags/web_info"): _instagram_hashtag,
     ("instagram", "explore/tags"): _instagram_hashtag,
@@ -206,6 +213,7 @@ _COLLECTOR: dict[tuple[str, str], Reparse] = {
     ("instagram", "graphql/followers"): _instagram_account,
     ("instagram", "graphql/following"): _instagram_account,
     ("instagram", "graphql/comments"): _instagram_account,
+    ("instagram", "media/likers"): _instagram_account,
     ("tiktok", "challenge/detail"): _tiktok,
     ("tiktok", "user/detail"): _tiktok,
     ("x", "tweets/counts/recent"): _x,

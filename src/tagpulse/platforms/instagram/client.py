@@ -212,6 +212,10 @@ class InstagramClient:
             variables["after"] = after
         return self.graphql("graphql/comments", QUERY_HASHES["comments"], variables)
 
+    def likers(self, media_id: str) -> Response:
+        """The most recent accounts that liked a post (``api/v1/media/<id>/likers/``)."""
+        return self.get("media/likers", f"/api/v1/media/{quote(media_id)}/likers/", {})
+
     def user_feed(self, user_id: str, max_id: str | None = None, count: int = 12) -> Response:
         """A page of a user's posts, newest first; ``max_id`` is the previous page's cursor."""
         params = {"count": str(count)}

@@ -39,6 +39,7 @@ from tagpulse.platforms.instagram.parse_common import (
     str_or_none,
     ts,
 )
+from tagpulse.platforms.instagram.parse_likers import collect_likers_payload, is_likers_payload
 from tagpulse.platforms.instagram.parse_media import (
     collect_api_item,
     collect_graphql_post,
@@ -354,6 +355,8 @@ def parse_payload(
             for post in out.posts:
                 post.seen_via = seen_via
         ctx.warnings += result.warnings
+    elif is_likers_payload(doc):
+        out = collect_likers_payload(doc, ctx, hints)
     else:
         # Post shapes first: a single api/v1 item has a "user" too.
         out = collect_media_payload(doc, ctx, hints) or collect_user_payload(doc, ctx, hints)

@@ -16,6 +16,8 @@ follow lists included, redirects a request without a session to the login page):
 * ``GET /api/v1/feed/user/<user id>/?count=12&max_id=<cursor>`` → ``{"items", "num_results",
   "more_available", "next_max_id", "status"}``, same cursor.
 * ``GET /api/v1/media/<pk>[_<owner>]/info/`` → ``media.json``'s shape.
+* ``GET /api/v1/media/<pk>/likers/`` → ``{"users": [...], "user_count", "status"}``: the post's
+  in-world likers, most recent first (at most 1,000).
 * ``GET /graphql/query/?query_hash=<h>&variables=...``:
   comments (``33ba35852cb50da46f5b5e889df7d159`` or ``97b41c52301f77ce508f55e66d17620e``,
   variables ``{"shortcode", "first", "after"}``; the first page holds the newest comments,
@@ -100,6 +102,7 @@ PROFILE_GRID_DOC_ID = "7950326061742207"
 
 _FEED = re.compile(r"^/api/v1/feed/user/(\d+)/?$")
 _MEDIA_INFO = re.compile(r"^/api/v1/media/(\d+)(?:_\d+)?/info/?$")
+_LIKERS = re.compile(r"^/api/v1/media/(\d+)(?:_\d+)?/likers/?$")
 _IMAGE = re.compile(r"^/media/(u?)(\d+)(?:_(\d+))?\.jpg$")
 _PROFILE_PAGE = re.compile(r"^/([A-Za-z0-9._]{1,30})/$")
 _MEDIA_NOT_FOUND = {"message": "Media not found or unavailable", "status": "fail"}
@@ -205,6 +208,27 @@ class _Routes:
         if post is None:
             return json_reply(404, _MEDIA_NOT_FOUND)
         return json_reply(200, media_info_payload(self.world, post, now, self.base))
+
+    def likers(self, pk: str, now: float) -> Reply:
+        """The post's in-world likers by ``now``, most recent first (at most 1,000, as on the
+        real site); ``user_count`` is the post's whole like count."""
+        post = _visible_post(self.world, int(pk), now)
+        if post is None:
+            return json_reply(404, _MEDIA_NOT_FOUND)
+        users = [
+            {
+                "pk": str(a.pk),
+                "pk_id": str(a.pk),
+                "username": a.username_at(now),
+                "full_name": a.full_name,
+                "is_private": a.is_private,
+                "is_verified": a.is_verified,
+                "profile_pic_url": f"{self.base}/media/u{a.pk}_150.jpg",
+            }
+            for a in reversed(self.world.likers(post, now)[-1000:])
+        ]
+        doc = {"users": users, "user_count": self.world.like_count(post, now), "status": "ok"}
+        return json_reply(200, doc)
 
     def comments(self, variables: dict[str, Any], now: float) -> Reply:
         pk = pk_from_shortcode(str(variables.get("shortcode") or "")[:20])
@@ -382,6 +406,10 @@ def route_user(
     if match:
         routes, user_id = _Routes(app), match.group(1)
         return app.data(handler, "feed", "", _guarded(lambda now: routes.feed(user_id, query, now)))
+    match = _LIKERS.match(path)
+    if match:
+        routes, pk = _Routes(app), match.group(1)
+        return app.data(handler, "likers", "", _guarded(lambda now: routes.likers(pk, now)))
     match = _MEDIA_INFO.match(path)
     if match:
         routes, pk = _Routes(app), match.group(1)
