@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
+from tagpulse.platforms.sandbox.payloads import shortcode_from_pk
 from tagpulse.platforms.sandbox.social import SocialWorld
 from tagpulse.platforms.sandbox.social_graph import SocialAccount
 from tests.collect.conftest import Rig
@@ -206,3 +207,26 @@ def test_followers_following_and_comments(make_rig: Callable[..., Rig]) -> None:
     catalog = Catalog(rig.settings.catalog_path)
     assert catalog.cursor("instagram", "@" + star.username) is None
     catalog.close()
+
+
+def test_watched_posts_build_an_engagement_history(make_rig: Callable[..., Rig]) -> None:
+    rig, chosen = account_rig(make_rig)
+    social = rig.world.social
+    t = rig.clock.time()
+    posts = social.posts_at(chosen["busy"], t)[:2]
+    codes = [shortcode_from_pk(p.pk) for p in posts]
+    rig.handles_file = None
+    rig.tags_file.write_text(f"https://www.instagram.com/p/{codes[0]}/\np/{codes[1]}\n")
+    rig.collector(hours=3, interval_s=1800).run()
+    q = LakeQuery(rig.settings.lake_dir)
+    rows = q.rows(
+        "SELECT post_id, shortcode, likes, comments, epoch(collected_at) AS t FROM posts "
+        "WHERE seen_via = 'media' ORDER BY post_id, t"
+    )
+    for post, code in zip(posts, codes, strict=True):
+        history = [r for r in rows if r["post_id"] == str(post.pk)]
+        assert len(history) >= 6 and all(r["shortcode"] == code for r in history)
+        for r in history:
+            want = None if post.likes_hidden else social.like_count(post, r["t"])
+            assert r["likes"] == want
+            assert r["comments"] == social.comment_count(post, r["t"])

@@ -127,3 +127,14 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
         Watchlist(path).load()
     assert err.value.line == 2
     os.chmod(path, 0o644)
+
+
+def test_post_links_are_watch_entries() -> None:
+    text = "https://www.instagram.com/p/CAnqPB-Jzcj/\np/B7eUksNFA-K\nreel/CPv3UqsBFvg\nnike\n"
+    entries = parse_watchlist(text)
+    assert [(e.tag, e.is_post) for e in entries] == [
+        ("p/CAnqPB-Jzcj", True),
+        ("p/B7eUksNFA-K", True),
+        ("p/CPv3UqsBFvg", True),
+        ("nike", False),
+    ]

@@ -208,6 +208,35 @@ class AccountObserver:
             c._pending.cursors[key] = None
         c.slot_done(task, now, self._followers.pop(task.key, None))
 
+    def observe_post(self, task: Task, account: Account) -> None:
+        """A watched single post (``p/<shortcode>``): its counts now, one request."""
+        c = self.c
+        shortcode = task.tag.removeprefix("p/")
+        media_id = shortcode_to_media_id(shortcode) or shortcode
+        try:
+            client: InstagramClient = account.client
+            response = client.media_info(media_id)
+        except PlatformError as error:
+            c._archive(None, error, account, task)
+            c._failed(task, account, error)
+            return
+        now = c.clock.time()
+        raw_id = c._archive(response, None, account, task, now)
+        try:
+            parsed = parse_payload(
+                response.body, collected_at=utc_from_epoch(now), raw_id=raw_id,
+                endpoint=response.endpoint, seen_via="media", hint_shortcode=shortcode,
+                account=account.alias,
+            )  # fmt: skip
+        except PayloadError as error:
+            c.quarantine(task, account, response, raw_id, error, now)
+            return
+        c.succeeded(account, now, raw_id)
+        c.payload_warnings(task, account, parsed.warnings, raw_id)
+        c._pending.records.extend(parsed)
+        post = next((p for p in parsed.posts if p.shortcode == shortcode), None)
+        c.slot_done(task, now, post.likes if post else None)
+
     def not_found(self, task: Task, error: PlatformError) -> None:
         """A 404 for a handle: the account is gone (or never was); record that, not an error."""
         handle = task.tag.removeprefix("@")

@@ -47,8 +47,8 @@ __all__ = ["Collector", "CollectorOptions", "Reporter", "RunStats"]
 
 
 def _label(task: Task) -> str:
-    """How a person names a watchlist entry: ``#tag`` or ``@handle``."""
-    return task.tag if task.tag.startswith("@") else f"#{task.tag}"
+    """How a person names a watchlist entry: ``#tag``, ``@handle`` or ``p/<shortcode>``."""
+    return task.tag if task.tag.startswith(("@", "p/")) else f"#{task.tag}"
 
 
 class Reporter(Protocol):
@@ -275,6 +275,9 @@ class Collector:
             return
         if task.tag.startswith("@"):
             self._accounts.observe(task, account)
+            return
+        if task.tag.startswith("p/"):
+            self._accounts.observe_post(task, account)
             return
         try:
             response = account.client.hashtag(task.tag, self.options.endpoint)

@@ -6,11 +6,14 @@ digits of any script plus ``_``, at most 100 characters. An ``@`` prefix makes t
 account handle (ASCII letters, digits, ``.`` and ``_``, at most 30); in an accounts file every
 line is a handle, ``@`` optional. An optional ``platform:`` prefix names the platform (default
 instagram). An account entry is kept as the tag ``@handle``: one schedule per entry either way.
+A single post is watched with its link or ``p/<shortcode>`` (kept as ``p/<shortcode>``): its
+likes, comments and views over time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +46,15 @@ class WatchEntry:
     @property
     def is_account(self) -> bool:
         return self.tag.startswith("@")
+
+    @property
+    def is_post(self) -> bool:
+        return self.tag.startswith("p/")
+
+
+_POST = re.compile(
+    r"^(?:https?://(?:www\.)?instagram\.com/)?/?(?:p|reel|tv)/([A-Za-z0-9_-]{5,40})/?$"
+)
 
 
 def _handle_error(handle: str) -> str | None:
@@ -100,6 +112,13 @@ def parse_watchlist(
             head, _, rest = line.replace("\t", " ").partition(" #")
             if not rest or rest[0] in " \t":
                 line = head.strip()
+        post = _POST.match(line)
+        if post is not None:
+            entries.setdefault(
+                ("instagram", "p/" + post.group(1)),
+                WatchEntry("instagram", "p/" + post.group(1), number),
+            )
+            continue
         platform = "instagram"
         if ":" in line:
             prefix, _, line = line.partition(":")

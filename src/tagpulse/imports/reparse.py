@@ -43,7 +43,7 @@ from tagpulse.imports.reparse_parsers import Rebuilt, parser_for
 from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.maintenance import compaction_locks, maintenance_lock, swap_directories
 from tagpulse.lake.raw import envelope_from_json, raw_files, read_raw_file
-from tagpulse.lake.schemas import ENTITY_TABLES
+from tagpulse.lake.schemas import ENTITY_TABLES, observation_key
 from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, SCHEMAS, LakeWriter, id_column, snapshot_id
 
 __all__ = ["ReparseSummary", "count_rows", "reparse_lake"]
@@ -118,6 +118,10 @@ class _Rebuilder:
         #: Snapshot ids rebuilt (the archive keeps a body once: an answer identical at two
         #: slots rebuilds the first slot's snapshot only; the other is carried over).
         self.snapshot_ids: set[str] = set()
+        #: (answer, time received) of every envelope rebuilt: the rows of those observations
+        #: are replaced; rows of the same answer received at other times (an unchanged answer
+        #: is archived once) are carried over.
+        self.observed: set[str] = set()
         self._pending = Rebuilt()
         self._count = 0
 
@@ -155,6 +159,7 @@ class _Rebuilder:
                 continue
             s.parsed += 1
             self.rebuilt.add(env.content_hash)
+            self.observed.add(observation_key(env.content_hash, env.collected_at))
             self._add(rebuilt)
 
     def _add(self, rebuilt: Rebuilt) -> None:
@@ -197,6 +202,7 @@ def _carry_over(old: Path, rebuilder: _Rebuilder, summary: ReparseSummary) -> No
     writer = rebuilder.writer
     done = pa.array(sorted(rebuilder.rebuilt), pa.string())
     snapshots_done = pa.array(sorted(rebuilder.snapshot_ids), pa.string())
+    observed = pa.array(sorted(rebuilder.observed), pa.string())
     for table_dir in sorted(p for p in old.iterdir() if p.is_dir()):
         table = table_dir.name
         if table not in SCHEMAS:
@@ -219,6 +225,15 @@ def _carry_over(old: Path, rebuilder: _Rebuilder, summary: ReparseSummary) -> No
             if table == HASHTAG_SNAPSHOTS:
                 missing = pc.invert(pc.is_in(data["snapshot_id"], snapshots_done))
                 keep = pc.or_kleene(keep, missing)
+            else:
+                # An observation of a rebuilt answer at another time than its archived one.
+                when = "seen_at" if "seen_at" in data.column_names else "collected_at"
+                column: Any = data[when]
+                micros: Any = pc.cast(pc.cast(column, pa.int64()), pa.string())
+                raw_ids: Any = data["raw_id"]
+                raw: Any = pc.fill_null(raw_ids, "")
+                keys: Any = pc.binary_join_element_wise(raw, micros, "@")
+                keep = pc.or_kleene(keep, pc.invert(pc.is_in(keys, observed)))
             kept = data.filter(pc.fill_null(keep, True))
             if kept.num_rows:
                 platform = folder.parent.name.removeprefix("platform=")

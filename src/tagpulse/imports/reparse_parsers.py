@@ -106,6 +106,10 @@ def _instagram_account(env: RawEnvelope) -> Rebuilt:
     elif env.endpoint == "graphql/comments":
         shortcode = _variables(env).get("shortcode")
         handle = None
+    elif env.endpoint == "media/info":
+        shortcode = (_watch(env) or "").removeprefix("p/") or None
+        seen_via = "media"
+        handle = None
     elif env.endpoint == "media/likers":
         found = _LIKERS.search(env.url)
         shortcode = found.group(1) if found else None  # the media id stands in for it
@@ -214,6 +218,7 @@ _COLLECTOR: dict[tuple[str, str], Reparse] = {
     ("instagram", "graphql/following"): _instagram_account,
     ("instagram", "graphql/comments"): _instagram_account,
     ("instagram", "media/likers"): _instagram_account,
+    ("instagram", "media/info"): _instagram_account,
     ("tiktok", "challenge/detail"): _tiktok,
     ("tiktok", "user/detail"): _tiktok,
     ("x", "tweets/counts/recent"): _x,

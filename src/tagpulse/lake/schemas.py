@@ -1,9 +1,10 @@
 """The lake's entity tables: their Arrow schemas, row identities and record conversion.
 
-Every row carries a ``row_id`` that is a function of the record's identity *and* the raw answer
-it came from (``raw_id``), so re-processing the same raw answer (a re-import, a reparse, a
-collector restart) yields the same ids and readers keep one row per id. Observations of the same
-entity from different answers are different rows: that is the entity's history.
+Every row carries a ``row_id`` that is a function of the record's identity, the raw answer it
+came from (``raw_id``) and when it was observed, so re-processing the same raw answer (a
+re-import, a reparse, a collector restart) yields the same ids and readers keep one row per id.
+Observations of the same entity at other times are other rows, even when the platform answered
+byte for byte the same (a profile whose counts did not move): that is the entity's history.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "PROFILES",
     "TAG_COUNTS",
     "TableSpec",
+    "observation_key",
     "records_to_table",
 ]
 
@@ -38,8 +40,13 @@ TAG_COUNTS = "tag_counts"
 _TS = pa.timestamp("us", tz="UTC")
 
 
-def _raw_key(raw_id: str | None, at: datetime) -> str:
-    return raw_id if raw_id is not None else at.isoformat()
+def observation_key(raw_id: str | None, at: datetime) -> str:
+    """One observation: the answer's content hash and the time it was received (µs)."""
+    micros = round(at.timestamp() * 1_000_000)
+    return f"{raw_id or ''}@{micros}"
+
+
+_raw_key = observation_key
 
 
 @dataclass(frozen=True, slots=True)

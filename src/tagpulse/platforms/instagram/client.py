@@ -212,6 +212,10 @@ class InstagramClient:
             variables["after"] = after
         return self.graphql("graphql/comments", QUERY_HASHES["comments"], variables)
 
+    def media_info(self, media_id: str) -> Response:
+        """One post, as its page shows it (``api/v1/media/<id>/info/``)."""
+        return self.get("media/info", f"/api/v1/media/{quote(media_id)}/info/", {})
+
     def likers(self, media_id: str) -> Response:
         """The most recent accounts that liked a post (``api/v1/media/<id>/likers/``)."""
         return self.get("media/likers", f"/api/v1/media/{quote(media_id)}/likers/", {})
