@@ -11,6 +11,9 @@ index), so a killed import re-run later finishes the work and adds nothing twice
   tables but before indexing are de-duplicated by every reader;
 * a broken item is quarantined with its file, line and reason (once per file, line and body),
   and the import goes on.
+
+A format with one item a line (:class:`LineImporter`) goes through :mod:`tagpulse.imports.lines`
+instead, which reads the file in ranges of lines, across processes when the file is large.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from tagpulse.errors import PayloadError
 from tagpulse.lake.catalog import Catalog
@@ -31,9 +34,13 @@ if TYPE_CHECKING:
     from tagpulse.collect.media import MediaStore
 
 __all__ = [
+    "PARALLEL_MIN_LINES",
+    "RECORD_KINDS",
     "ImportItem",
     "ImportSummary",
     "Importer",
+    "LineImporter",
+    "LineParser",
     "Parse",
     "envelope",
     "run_import",
@@ -41,6 +48,16 @@ __all__ = [
 
 #: Parses one archived answer into records; raises PayloadError when it cannot.
 Parse = Callable[[RawEnvelope], ParsedRecords]
+
+#: Reads and parses one line (its bytes without the line break, and their content hash) into its
+#: envelope and records; raises PayloadError, whose message is the reason, when it cannot.
+LineParser = Callable[[bytes, str], tuple[RawEnvelope, ParsedRecords]]
+
+#: A line-based file of more lines than this (told from its start) is imported by workers.
+PARALLEL_MIN_LINES = 5_000
+
+#: The record lists of :class:`ParsedRecords` counted in :attr:`ImportSummary.records`.
+RECORD_KINDS = ("snapshots", "profiles", "posts", "comments", "edges", "tag_counts")
 
 
 @dataclass(slots=True)
@@ -69,6 +86,19 @@ class Importer(Protocol):
         ...
 
 
+@runtime_checkable
+class LineImporter(Importer, Protocol):
+    """A format with one item a line (blank lines skipped): the file can be read in ranges of
+    lines, each by its own process. The importer must be picklable (workers receive it)."""
+
+    #: The modules its parsers import (lazily): worker processes import them ahead.
+    worker_modules: tuple[str, ...]
+
+    def line_parser(self, path: Path) -> LineParser:
+        """The parser of ``path``'s lines (what it needs of the file itself, bound in)."""
+        ...
+
+
 @dataclass(slots=True)
 class ImportSummary:
     source: str
@@ -83,11 +113,18 @@ class ImportSummary:
     records: dict[str, int] = field(default_factory=dict)
 
     def add(self, parsed: ParsedRecords) -> None:
-        for name in ("snapshots", "profiles", "posts", "comments", "edges", "tag_counts"):
+        for name in RECORD_KINDS:
             n = len(getattr(parsed, name))
             if n:
                 self.records[name] = self.records.get(name, 0) + n
         self.warnings += len(parsed.warnings)
+
+    def add_counts(self, counts: tuple[int, ...]) -> None:
+        """Add record counts (an item's, or a sum): one per :data:`RECORD_KINDS`, then warnings."""
+        for name, n in zip(RECORD_KINDS, counts, strict=False):
+            if n:
+                self.records[name] = self.records.get(name, 0) + n
+        self.warnings += counts[len(RECORD_KINDS)]
 
 
 def envelope(
@@ -100,8 +137,12 @@ def envelope(
     params: dict[str, str] | None = None,
     status: int = 200,
     body_is_json: bool = False,
+    raw_id: str | None = None,
 ) -> RawEnvelope:
-    """A raw envelope for an imported answer (no account: nobody of ours asked for it)."""
+    """A raw envelope for an imported answer (no account: nobody of ours asked for it).
+
+    ``raw_id`` is the body's :func:`content_hash` when the caller has computed it already.
+    """
     return RawEnvelope(
         platform=platform,
         endpoint=endpoint,
@@ -111,7 +152,7 @@ def envelope(
         account=None,
         collected_at=collected_at,
         body=body,
-        content_hash=content_hash(body),
+        content_hash=raw_id if raw_id is not None else content_hash(body),
         body_is_json=body_is_json,
     )
 
@@ -135,9 +176,30 @@ def run_import(
     media: MediaStore | None = None,
     batch_items: int = 2_000,
     now: Callable[[], datetime] | None = None,
+    workers: int | None = None,
+    parallel_min_lines: int = PARALLEL_MIN_LINES,
 ) -> ImportSummary:
-    """Import ``path`` with ``importer``; returns what was read, kept, skipped, quarantined."""
+    """Import ``path`` with ``importer``; returns what was read, kept, skipped, quarantined.
+
+    A :class:`LineImporter`'s file of more than about ``parallel_min_lines`` lines is imported by
+    ``workers`` processes (default: the usable CPUs), with the same result as one process (such
+    formats carry no image files: ``media`` is for the others).
+    """
     clock = now or (lambda: datetime.now(UTC))
+    if isinstance(importer, LineImporter):
+        from tagpulse.imports.lines import run_line_import
+
+        return run_line_import(
+            importer,
+            path,
+            lake_dir=lake_dir,
+            catalog=catalog,
+            progress=progress,
+            batch_items=batch_items,
+            clock=clock,
+            workers=workers,
+            parallel_min_lines=parallel_min_lines,
+        )
     archive = RawArchive(lake_dir)
     writer = LakeWriter(lake_dir)
     quarantine_dir = lake_dir / "quarantine" / f"import-{importer.name}"

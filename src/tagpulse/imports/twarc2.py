@@ -8,12 +8,16 @@ quarantined with its line number; the others are kept.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
-from tagpulse.imports.base import ImportItem, envelope
+from tagpulse.errors import PayloadError
+from tagpulse.imports.base import ImportItem, LineParser, envelope
+from tagpulse.imports.lines import count_lines
+from tagpulse.lake.raw import content_hash
 from tagpulse.records import ParsedRecords, RawEnvelope
 
 __all__ = ["Twarc2Importer", "parse_twarc2_envelope"]
@@ -37,12 +41,46 @@ def _retrieved_at(doc: Mapping[str, object]) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _read_line(body: bytes, raw_id: str, fallback: datetime) -> RawEnvelope:
+    """A line's envelope; PayloadError (the reason) when it is not a JSON object."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise PayloadError(f"not JSON ({exc})") from None
+    if not isinstance(doc, Mapping):
+        raise PayloadError("line is not a JSON object")
+    meta = doc.get("__twarc")
+    url = meta.get("url") if isinstance(meta, Mapping) else None
+    return envelope(
+        platform="x",
+        endpoint="import:twarc2",
+        body=body,
+        body_is_json=True,
+        collected_at=_retrieved_at(doc) or fallback,
+        url=url if isinstance(url, str) else "",
+        raw_id=raw_id,
+    )
+
+
+@dataclass(slots=True, frozen=True)
+class _LineParser:
+    #: The collection time of lines without ``__twarc.retrieved_at``: the file's time.
+    fallback: datetime
+
+    def __call__(self, body: bytes, raw_id: str) -> tuple[RawEnvelope, ParsedRecords]:
+        env = _read_line(body, raw_id, self.fallback)
+        return env, parse_twarc2_envelope(env)
+
+
 class Twarc2Importer:
     name = "twarc2"
+    worker_modules = ("tagpulse.platforms.x.parse",)
 
     def size(self, path: Path) -> int | None:
-        with path.open("rb") as fh:
-            return sum(1 for line in fh if line.strip())
+        return count_lines(path)
+
+    def line_parser(self, path: Path) -> LineParser:
+        return _LineParser(datetime.fromtimestamp(path.stat().st_mtime, tz=UTC))
 
     def items(self, path: Path) -> Iterator[ImportItem]:
         fallback = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
@@ -53,21 +91,8 @@ class Twarc2Importer:
                     continue
                 location = f"{path.name}:{number}"
                 try:
-                    doc = orjson.loads(body)
-                except orjson.JSONDecodeError as exc:
-                    yield ImportItem(location, error=f"not JSON ({exc})", broken=body)
+                    env = _read_line(body, content_hash(body), fallback)
+                except PayloadError as exc:
+                    yield ImportItem(location, error=str(exc), broken=body)
                     continue
-                if not isinstance(doc, Mapping):
-                    yield ImportItem(location, error="line is not a JSON object", broken=body)
-                    continue
-                meta = doc.get("__twarc")
-                url = meta.get("url") if isinstance(meta, Mapping) else None
-                env = envelope(
-                    platform="x",
-                    endpoint="import:twarc2",
-                    body=body,
-                    body_is_json=True,
-                    collected_at=_retrieved_at(doc) or fallback,
-                    url=url if isinstance(url, str) else "",
-                )
                 yield ImportItem(location, envelope=env, parse=parse_twarc2_envelope)

@@ -10,16 +10,19 @@ not JSON, has no ``data``, or comes from a platform tagpulse does not read is qu
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from tagpulse.errors import PayloadError
-from tagpulse.imports.base import ImportItem, envelope
-from tagpulse.records import Edge, ParsedRecords, RawEnvelope
+from tagpulse.imports.base import ImportItem, LineParser, envelope
+from tagpulse.imports.lines import count_lines
+from tagpulse.lake.raw import content_hash
+from tagpulse.records import Edge, ParsedRecords, Post, RawEnvelope
 
 __all__ = ["PLATFORMS", "ZeeschuimerImporter", "parse_zeeschuimer_line"]
 
@@ -36,7 +39,7 @@ SEEN_VIA = "import:zeeschuimer"
 def _collected_at(doc: Mapping[str, Any]) -> datetime | None:
     for key in ("timestamp_collected", "last_updated"):
         value = doc.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
             # Milliseconds since the epoch (seconds in very old exports).
             seconds = value / 1000 if value > 1e11 else value
             try:
@@ -67,15 +70,35 @@ def _mention_edges(parsed: ParsedRecords, raw_id: str | None, at: datetime) -> N
             )
 
 
+class _ItemParser(Protocol):
+    def __call__(
+        self,
+        item: Mapping[str, Any],
+        /,
+        *,
+        collected_at: datetime,
+        raw_id: str | None,
+        seen_via: str | None,
+        warnings: list[str],
+    ) -> Post | None: ...
+
+
+@functools.cache
+def _instagram_parsers() -> tuple[_ItemParser, _ItemParser]:
+    # Imported when first needed, once (an import statement per item costs a few µs).
+    from tagpulse.platforms.instagram.parse import parse_graphql_post, parse_post_item
+
+    return parse_graphql_post, parse_post_item
+
+
 def _parse_doc(doc: Mapping[str, Any], env: RawEnvelope) -> ParsedRecords:
     data = doc.get("data")
-    if not isinstance(data, Mapping):
+    if not isinstance(data, (dict, Mapping)):
         raise PayloadError("Zeeschuimer item without a 'data' object")
     at, raw_id = env.collected_at, env.content_hash
     parsed = ParsedRecords()
     if env.platform == "instagram":
-        from tagpulse.platforms.instagram.parse import parse_graphql_post, parse_post_item
-
+        parse_graphql_post, parse_post_item = _instagram_parsers()
         is_graphql = "shortcode" in data or str(data.get("__typename", "")).startswith("Graph")
         parse_one = parse_graphql_post if is_graphql else parse_post_item
         post = parse_one(
@@ -112,12 +135,53 @@ def parse_zeeschuimer_line(env: RawEnvelope) -> ParsedRecords:
     return _parse_doc(doc, env)
 
 
+def _read_line(body: bytes, raw_id: str) -> tuple[Mapping[str, Any], RawEnvelope]:
+    """A line's document and envelope; PayloadError (the reason) when it is not an item."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise PayloadError(f"not JSON ({exc})") from None
+    if not isinstance(doc, Mapping):
+        raise PayloadError("line is not a JSON object")
+    source = doc.get("source_platform")
+    platform = (
+        PLATFORMS.get(source.lower().removeprefix("www.")) if isinstance(source, str) else None
+    )
+    if platform is None:
+        known = ", ".join(sorted(PLATFORMS))
+        raise PayloadError(f"source_platform {source!r} is not read by tagpulse (known: {known})")
+    at = _collected_at(doc)
+    if at is None:
+        raise PayloadError("no timestamp_collected")
+    item_id = doc.get("item_id")
+    source_url = doc.get("source_url")
+    env = envelope(
+        platform=platform,
+        endpoint="import:zeeschuimer",
+        body=body,
+        body_is_json=True,
+        collected_at=at,
+        url=source_url if isinstance(source_url, str) else "",
+        params={"item_id": str(item_id)} if item_id is not None else {},
+        raw_id=raw_id,
+    )
+    return doc, env
+
+
+def _parse_line(body: bytes, raw_id: str) -> tuple[RawEnvelope, ParsedRecords]:
+    doc, env = _read_line(body, raw_id)
+    return env, _parse_doc(doc, env)
+
+
 class ZeeschuimerImporter:
     name = "zeeschuimer"
+    worker_modules = ("tagpulse.platforms.instagram.parse", "tagpulse.platforms.x.parse_web")
 
     def size(self, path: Path) -> int | None:
-        with path.open("rb") as fh:
-            return sum(1 for line in fh if line.strip())
+        return count_lines(path)
+
+    def line_parser(self, path: Path) -> LineParser:
+        return _parse_line
 
     def items(self, path: Path) -> Iterator[ImportItem]:
         with path.open("rb") as fh:
@@ -125,37 +189,10 @@ class ZeeschuimerImporter:
                 body = line.rstrip(b"\r\n")
                 if not body.strip():
                     continue
-                yield self._item(body, f"{path.name}:{number}")
-
-    def _item(self, body: bytes, location: str) -> ImportItem:
-        try:
-            doc = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            return ImportItem(location, error=f"not JSON ({exc})", broken=body)
-        if not isinstance(doc, Mapping):
-            return ImportItem(location, error="line is not a JSON object", broken=body)
-        source = doc.get("source_platform")
-        platform = (
-            PLATFORMS.get(source.lower().removeprefix("www.")) if isinstance(source, str) else None
-        )
-        if platform is None:
-            known = ", ".join(sorted(PLATFORMS))
-            return ImportItem(
-                location,
-                error=f"source_platform {source!r} is not read by tagpulse (known: {known})",
-                broken=body,
-            )
-        at = _collected_at(doc)
-        if at is None:
-            return ImportItem(location, error="no timestamp_collected", broken=body)
-        item_id = doc.get("item_id")
-        env = envelope(
-            platform=platform,
-            endpoint="import:zeeschuimer",
-            body=body,
-            body_is_json=True,
-            collected_at=at,
-            url=doc["source_url"] if isinstance(doc.get("source_url"), str) else "",
-            params={"item_id": str(item_id)} if item_id is not None else {},
-        )
-        return ImportItem(location, envelope=env, parse=lambda e: _parse_doc(doc, e))
+                location = f"{path.name}:{number}"
+                try:
+                    doc, env = _read_line(body, content_hash(body))
+                except PayloadError as exc:
+                    yield ImportItem(location, error=str(exc), broken=body)
+                    continue
+                yield ImportItem(location, envelope=env, parse=functools.partial(_parse_doc, doc))

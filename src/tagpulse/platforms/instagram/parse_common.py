@@ -110,9 +110,12 @@ def int_or_none(value: Any, what: str, warnings: list[str]) -> int | None:
 def count_of(value: Any, what: str, warnings: list[str]) -> int | None:
     """A count: graphql's ``{"count": n}``, or the plain ``n`` of api/v1 and of flattening
     scrapers. A negative count (what some answers put where a count is hidden) is ``None``."""
-    if isinstance(value, Mapping):
-        value = value.get("count")
-    count = int_or_none(value, what, warnings)
+    if value.__class__ is int:  # the common case first (not bool, not a subclass)
+        count: int | None = value
+    else:
+        if isinstance(value, Mapping):
+            value = value.get("count")
+        count = int_or_none(value, what, warnings)
     if count is not None and count < 0:
         warnings.append(f"{what}: negative value {count} ignored")
         return None
@@ -131,13 +134,16 @@ def bool_or_none(value: Any, what: str, warnings: list[str]) -> bool | None:
 def dig(obj: Any, *keys: str) -> Any:
     """``obj[k1][k2]...`` or ``None`` as soon as a level is not a mapping."""
     for key in keys:
-        if not isinstance(obj, Mapping):
+        # dict first: JSON decodes to dicts, and the exact check is much cheaper than the ABC's.
+        if not isinstance(obj, (dict, Mapping)):
             return None
         obj = obj.get(key)
     return obj
 
 
 def as_mapping(value: Any) -> Mapping[str, Any]:
+    if isinstance(value, dict):
+        return value
     return value if isinstance(value, Mapping) else {}
 
 
@@ -149,7 +155,7 @@ def ts(value: Any) -> datetime | None:
     """A Unix timestamp (number or digit string, as the retired API sent) as a UTC datetime."""
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
         return datetime.fromtimestamp(float(value), tz=UTC)
@@ -223,15 +229,21 @@ def _tag_char(char: str) -> bool:
 
 def extract_hashtags(text: str | None) -> list[str]:
     """Hashtags of a caption in order, lower case, without ``#``, each once. Any script."""
-    if not text:
+    if not text or ("#" not in text and "\uff03" not in text):
         return []
     found: dict[str, None] = {}
+    size = len(text)
     for match in _HASHTAG_START.finditer(text):
         start = match.end()
         run = _TAG_RUN.match(text, match.start())
         end = run.end() if run is not None else start
-        while end < len(text) and _tag_char(text[end]):
-            end += 1
+        while end < size:
+            char = text[end]
+            # Marks and joiners are not ASCII: the usual ASCII stop needs no category lookup.
+            if char.isalnum() or char == "_" or (char >= "\x80" and _tag_char(char)):
+                end += 1
+            else:
+                break
         tag = text[start:end].strip("\u200c\u200d").lower()
         if tag:
             found.setdefault(tag, None)
@@ -240,7 +252,7 @@ def extract_hashtags(text: str | None) -> list[str]:
 
 def extract_mentions(text: str | None) -> list[str]:
     """Handles mentioned in a caption in order, lower case, without ``@``, each once."""
-    if not text:
+    if not text or "@" not in text:
         return []
     found: dict[str, None] = {}
     for match in _MENTION.finditer(text):
@@ -340,7 +352,7 @@ def user_key(user_id: str | None, handle: str | None) -> str | None:
 
 def put_scalar(extra: dict[str, Any], key: str, value: Any) -> None:
     """Keep a scalar the records have no column for (``None``, ``""`` and containers skipped)."""
-    if isinstance(value, str | int | float | bool) and value != "":
+    if isinstance(value, (str, int, float)) and value != "":  # bool is an int
         extra[key] = value
 
 

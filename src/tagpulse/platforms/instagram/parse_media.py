@@ -87,8 +87,10 @@ _GRAPHQL_EXTRA = (
 
 def _first_candidate_url(media: Mapping[str, Any]) -> str | None:
     candidates = dig(media, "image_versions2", "candidates")
-    if isinstance(candidates, list) and candidates and isinstance(candidates[0], Mapping):
-        return str_or_none(candidates[0].get("url"))
+    if isinstance(candidates, list) and candidates:
+        first = candidates[0]
+        if isinstance(first, (dict, Mapping)):
+            return str_or_none(first.get("url"))
     return None
 
 
@@ -134,7 +136,7 @@ def parse_post_item(
     if product_type == "clips":
         media_type = "reel"
     children = [
-        child for child in as_list(item.get("carousel_media")) if isinstance(child, Mapping)
+        child for child in as_list(item.get("carousel_media")) if isinstance(child, (dict, Mapping))
     ]
     urls = (_first_candidate_url(media) for media in children or [item])
     media_urls = [url for url in urls if url]
@@ -161,7 +163,9 @@ def parse_post_item(
     shortcode = str_or_none(item.get("code")) or str_or_none(item.get("shortcode"))
     extra: dict[str, Any] = {}
     for key in _API_EXTRA:
-        put_scalar(extra, key, item.get(key))
+        value = item.get(key)
+        if value is not None:  # what put_scalar would skip, without the call
+            put_scalar(extra, key, value)
     put_scalar(extra, "location_id", str_or_none(first_present(location, "pk", "id")))
     put_scalar(extra, "width", item.get("original_width"))
     put_scalar(extra, "height", item.get("original_height"))
