@@ -100,6 +100,10 @@ def track(
         float, typer.Option("--flush-secs", help="Wall seconds between flushes to the lake")
     ] = 5.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors")] = False,
+    no_tag_posts: Annotated[
+        bool,
+        typer.Option("--no-tag-posts", help="Counts only: do not store a tag's top/recent posts"),
+    ] = False,
     no_media: Annotated[
         bool, typer.Option("--no-media", help="Do not download accounts' post images")
     ] = False,
@@ -133,6 +137,7 @@ def track(
         comments_posts=comments,
         likers_posts=likers,
         media=not no_media,
+        tag_posts=not no_tag_posts,
     )
     collector = build_collector(
         settings,

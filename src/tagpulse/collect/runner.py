@@ -104,6 +104,8 @@ class CollectorOptions:
     comments_posts: int = 0
     #: ... and who liked this many newest posts.
     likers_posts: int = 0
+    #: Store a tag's top and recent posts as ``posts`` rows (``--no-tag-posts``: counts only).
+    tag_posts: bool = True
     #: Fetch the images of accounts' posts into the media store (``--no-media``: off).
     media: bool = True
 
@@ -295,6 +297,7 @@ class Collector:
                 collected_at=collected,
                 account=account.alias,
                 raw_id=raw_id,
+                posts=self.options.tag_posts,
             )
         except PayloadError as error:
             self.quarantine(task, account, response, raw_id, error, now)

@@ -284,3 +284,23 @@ def test_parse_payload_hashtag_hint_and_no_name(ig_fixture: Path) -> None:
     assert len(records.posts) == 4
     assert all(p.seen_via is None for p in records.posts)
     assert any("no hint_tag" in w for w in records.warnings)
+
+
+@pytest.mark.parametrize(
+    "name", ["hashtag.json", "hashtag-2.json", "web_info-composed.json",
+             "explore-tags-legacy-composed.json"],
+)  # fmt: skip
+def test_counts_only_read_gives_the_same_snapshot(ig_fixture: Path, name: str) -> None:
+    body = (ig_fixture / name).read_bytes()
+    full = parse_hashtag(body, tag="paris", collected_at=NOW, raw_id="r")
+    lean = parse_hashtag(body, tag="paris", collected_at=NOW, raw_id="r", posts=False)
+    assert lean.snapshot == full.snapshot
+    assert lean.posts == [] and full.posts
+    # Each summary agrees with its full post on what both carry.
+    by_id = {p.post_id: p for p in full.posts}
+    for ref in full.snapshot.top_posts:
+        post = by_id[ref.post_id]
+        assert (ref.shortcode, ref.likes, ref.comments, ref.media_type, ref.taken_at) == (
+            post.shortcode, post.likes, post.comments, post.media_type, post.taken_at,
+        )  # fmt: skip
+        assert ref.display_url in post.media_urls or not post.media_urls

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tagpulse.platforms.instagram.exceptions import UnknownShape
@@ -47,6 +47,7 @@ from tagpulse.platforms.instagram.parse_media import (
     parse_graphql_post,
     parse_post_item,
 )
+from tagpulse.platforms.instagram.parse_refs import ref_from_item, ref_from_node
 from tagpulse.platforms.instagram.parse_user import collect_user_payload
 from tagpulse.records import Comment, Edge, HashtagSnapshot, ParsedRecords, Post, PostRef
 
@@ -65,7 +66,6 @@ _int_or_none = int_or_none
 _dig = dig
 _ts = ts
 _str_or_none = str_or_none
-_EPOCH = datetime.fromtimestamp(0, tz=UTC)
 
 
 @dataclass(slots=True)
@@ -86,25 +86,9 @@ class HashtagParse:
     next_cursor: str | None = None
 
 
-def _post_ref(post: Post) -> PostRef:
-    return PostRef(
-        post_id=post.post_id,
-        shortcode=post.shortcode,
-        owner_id=post.owner_id,
-        owner_handle=post.owner_handle,
-        taken_at=post.taken_at,
-        likes=post.likes,
-        comments=post.comments,
-        media_type=post.media_type,
-        caption=post.caption,
-        display_url=post.media_urls[0] if post.media_urls else None,
-    )
-
-
 def parse_media_item(item: Mapping[str, Any], warnings: list[str]) -> PostRef | None:
     """An api/v1 media item (web_info sections, media info) as a :class:`PostRef`."""
-    post = parse_post_item(item, collected_at=_EPOCH, raw_id=None, seen_via=None, warnings=warnings)
-    return None if post is None else _post_ref(post)
+    return ref_from_item(item, warnings)
 
 
 def _section_medias(block: Any) -> Iterator[Mapping[str, Any]]:
@@ -130,16 +114,21 @@ def parse_hashtag(
     account: str | None = None,
     raw_id: str | None = None,
     seen_via: str | None = None,
+    posts: bool = True,
 ) -> HashtagParse:
     """Turn a hashtag answer (any known shape) into a :class:`HashtagSnapshot` and its posts.
 
     ``seen_via``, when given, replaces the ``tag:<tag>:top``/``tag:<tag>:recent`` of the posts.
+    ``posts=False`` reads the snapshot only (its top posts as summaries), which costs a third
+    of the full read: for counts-only tracking. The snapshot is the same either way.
     """
     doc = load_json(payload) if isinstance(payload, bytes | str) else payload
     if not isinstance(doc, Mapping):
         raise UnknownShape(f"hashtag payload is a JSON {type(doc).__name__}, not an object")
     warnings: list[str] = []
     ctx = Ctx(collected_at, raw_id, warnings)
+    # The summaries' warnings repeat the full posts' ones; kept only when posts are not read.
+    ref_warnings: list[str] = [] if posts else warnings
     out = ParsedRecords()
     top_via = seen_via or f"tag:{tag}:top"
     recent_via = seen_via or f"tag:{tag}:recent"
@@ -160,11 +149,14 @@ def parse_hashtag(
         if "edge_hashtag_to_top_posts" not in hashtag:
             warnings.append("no top posts in payload (edge_hashtag_to_top_posts missing)")
         for node in edge_nodes(hashtag.get("edge_hashtag_to_top_posts")):
-            post = collect_graphql_post(out, ctx, node, top_via)
-            if post is not None:
-                top.append(_post_ref(post))
-        for node in edge_nodes(media):
-            collect_graphql_post(out, ctx, node, recent_via)
+            ref = ref_from_node(node, ref_warnings)
+            if ref is not None:
+                top.append(ref)
+            if posts:
+                collect_graphql_post(out, ctx, node, top_via)
+        if posts:
+            for node in edge_nodes(media):
+                collect_graphql_post(out, ctx, node, recent_via)
         out.next_cursor = next_cursor(media)
         for node in edge_nodes(hashtag.get("edge_hashtag_to_related_tags")):
             if isinstance(node.get("name"), str):
@@ -178,11 +170,14 @@ def parse_hashtag(
         if "top" not in data:
             warnings.append("no top posts in payload (data.top missing)")
         for item in _section_medias(data.get("top")):
-            post = collect_api_item(out, ctx, item, top_via)
-            if post is not None:
-                top.append(_post_ref(post))
-        for item in _section_medias(data.get("recent")):
-            collect_api_item(out, ctx, item, recent_via)
+            ref = ref_from_item(item, ref_warnings)
+            if ref is not None:
+                top.append(ref)
+            if posts:
+                collect_api_item(out, ctx, item, top_via)
+        if posts:
+            for item in _section_medias(data.get("recent")):
+                collect_api_item(out, ctx, item, recent_via)
         if dig(data, "recent", "more_available") is True:
             out.next_cursor = str_or_none(dig(data, "recent", "next_max_id"))
         if isinstance(data.get("id"), str | int):
