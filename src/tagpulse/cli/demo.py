@@ -13,6 +13,7 @@ from tagpulse.cli.common import console, err_console, friendly_errors
 from tagpulse.cli.report import RichReporter, make_reporter
 from tagpulse.cli.track import install_stop_handlers
 from tagpulse.demo import run_demo
+from tagpulse.lake.query import LakeQuery
 
 __all__ = ["demo"]
 
@@ -72,6 +73,13 @@ def demo(
         f"{s.requests} requests in {result.wall_seconds:.0f} s wall: {s.acknowledged} snapshots "
         f"stored, {s.throttles} throttles (accounts rotated), {s.quarantined} answers "
         f"quarantined, {s.slots_missed} slots missed"
+    )
+    posts = LakeQuery(result.home / "lake").rows(
+        "SELECT count(*) AS n, count(DISTINCT post_id) AS d FROM posts"
+    )[0]
+    console.print(
+        f"posts: {posts['n']:,} observations of {posts['d']:,} top/recent posts of the tags "
+        "(table posts)"
     )
     console.print(f"lake: {result.home}\nchart: {result.chart_html} and {result.chart_png}")
     console.print(
