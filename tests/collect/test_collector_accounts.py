@@ -173,7 +173,7 @@ def test_followers_following_and_comments(make_rig: Callable[..., Rig]) -> None:
     assert len(social.followers(star, t)) > 30  # more than one page of 24
     rig.handles_file.write_text(star.username + "\n")  # type: ignore[union-attr]
     stats = rig.collector(
-        once=True, followers=1000, comments_posts=3, likers_posts=2, media=False
+        once=True, followers=1000, comments_posts=12, comment_pages=2, likers_posts=2, media=False
     ).run()
     assert stats.snapshots == 2  # the tag and the account
     at = rig.clock.time()
@@ -186,14 +186,19 @@ def test_followers_following_and_comments(make_rig: Callable[..., Rig]) -> None:
     )}  # fmt: skip
     assert into == {str(a.pk) for a in social.followers(star, at)}
     assert out == {str(a.pk) for a in social.following(star, at)}
-    newest = social.posts_at(star, at)[:3]
+    newest = social.posts_at(star, at)[:12]
+    assert any(social.comment_count(p, at) > 24 for p in newest)  # a second page was read
     comments = q.rows("SELECT post_id, comment_id FROM comments")
     by_post: dict[str, int] = {}
     for row in comments:
         by_post[row["post_id"]] = by_post.get(row["post_id"], 0) + 1
     for post in newest:
-        want = min(24, social.comment_count(post, at))
+        want = min(2 * 24, social.comment_count(post, at))
         assert by_post.get(str(post.pk), 0) == want, post.pk
+        # The newest ones: the truth's comments, as ids.
+        truth_ids = {str(c.id) for c in social.comments_at(post, at)[-want:]} if want else set()
+        got_ids = {r["comment_id"] for r in comments if r["post_id"] == str(post.pk)}
+        assert got_ids == truth_ids
     liked = q.rows("SELECT post_id, src, dst FROM edges WHERE kind = 'liked' ORDER BY post_id, src")
     wanted = 0
     for post in newest[:2]:

@@ -60,6 +60,10 @@ def track(
         int,
         typer.Option("--comments", help="Per account and pass: comments of the N newest posts"),
     ] = 0,
+    comment_pages: Annotated[
+        int,
+        typer.Option("--comment-pages", help="Comments pages (24 each) per post for --comments"),
+    ] = 1,
     likers: Annotated[
         int,
         typer.Option("--likers", help="Per account and pass: who liked its N newest posts"),
@@ -135,6 +139,7 @@ def track(
         max_posts=max_posts,
         followers=followers,
         comments_posts=comments,
+        comment_pages=comment_pages,
         likers_posts=likers,
         media=not no_media,
         tag_posts=not no_tag_posts,

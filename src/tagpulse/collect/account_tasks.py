@@ -7,9 +7,10 @@ same account pool, token buckets and breakers as any other:
    while the pass wants more (``max_posts``, ``posts_since``) and the platform has more;
 2. ``followers`` then ``following`` (``followers`` > 0; needs a logged-in session): pages of the
    follow lists → ``follows`` edges, up to ``followers`` accounts each;
-3. ``details``: for the newest posts read in this pass, the first comments page of each of
-   ``comments_posts`` of them (→ comments and ``commented`` edges) and the likers of each of
-   ``likers_posts`` of them (→ ``liked`` edges; where the session may see them).
+3. ``details``: for the newest posts read in this pass, up to ``comment_pages`` comments pages
+   (newest first) of each of ``comments_posts`` of them (→ comments and ``commented`` edges)
+   and the likers of each of ``likers_posts`` of them (→ ``liked`` edges; where the session
+   may see them).
 
 After each page the stage and cursor are checkpointed in the catalog (at the flush that writes
 the page's records), so a collector killed mid-pass resumes at the next page after a restart.
@@ -38,6 +39,18 @@ if TYPE_CHECKING:
 __all__ = ["AccountObserver"]
 
 _LIST_PAGE = 24
+# A details item is "<c|l><FS><shortcode>[<FS><cursor><FS><page>]"; items are stored one a line
+# (comment cursors are JSON text, commas included).
+_FIELD_SEP = "\x1f"
+_TODO_SEP = "\n"
+
+
+def _detail(item: str) -> tuple[str, str, str | None, int]:
+    """(kind, shortcode, comments cursor, comments page number) of a details item."""
+    parts = item.split(_FIELD_SEP)
+    if len(parts) >= 4:
+        return parts[0], parts[1], parts[2] or None, int(parts[3])
+    return parts[0], parts[1], None, 0
 
 
 class AccountObserver:
@@ -63,7 +76,7 @@ class AccountObserver:
             user_id=stored.user_id,
             posts=stored.posts,
             page=stored.pages,
-            todo=tuple(stored.cursor.split(",")) if stored.stage == "details" else (),
+            todo=tuple(stored.cursor.split(_TODO_SEP)) if stored.stage == "details" else (),
         )
 
     def _request(self, task: Task, account: Account) -> Response:
@@ -75,11 +88,11 @@ class AccountObserver:
                 return client.follow_list("followers", task.user_id, task.cursor, _LIST_PAGE)
             return client.follow_list("following", task.user_id, task.cursor, _LIST_PAGE)
         if task.stage == "details":
-            kind, shortcode = task.todo[0].split(":", 1)
+            kind, shortcode, after, _ = _detail(task.todo[0])
             if kind == "l":
                 media_id = shortcode_to_media_id(shortcode) or shortcode
                 return client.likers(media_id)
-            return client.comments(shortcode)
+            return client.comments(shortcode, after)
         if task.cursor is None or task.user_id is None:
             return client.profile(handle)
         return client.user_feed(task.user_id, task.cursor)
@@ -105,7 +118,7 @@ class AccountObserver:
                 seen_via=f"profile:{handle}" if task.stage == "posts" else None,
                 hint_handle=handle if task.stage != "details" else None,
                 hint_user_id=task.user_id,
-                hint_shortcode=task.todo[0][2:] if task.stage == "details" else None,
+                hint_shortcode=_detail(task.todo[0])[1] if task.stage == "details" else None,
                 account=account.alias,
             )
         except PayloadError as error:
@@ -117,7 +130,13 @@ class AccountObserver:
         if task.stage == "posts":
             self._posts_page(task, parsed, handle, now)
         elif task.stage == "details":
-            self._next(task, now, "details", None, task.posts, todo=task.todo[1:])
+            kind, shortcode, _, page = _detail(task.todo[0])
+            rest = task.todo[1:]
+            if kind == "c" and parsed.next_cursor and page + 1 < c.options.comment_pages:
+                # The same post's next (older) comments page first.
+                rest = (_FIELD_SEP.join(("c", shortcode, parsed.next_cursor, str(page + 1))),
+                        *rest)  # fmt: skip
+            self._next(task, now, "details", None, task.posts, todo=rest)
         else:
             seen = task.posts + sum(1 for e in parsed.edges if e.kind == "follows")
             if parsed.next_cursor is not None and seen < c.options.followers:
@@ -164,8 +183,8 @@ class AccountObserver:
 
     def _after_lists(self, task: Task, now: float) -> None:
         options = self.c.options
-        details = tuple(f"c:{sc}" for sc in task.todo[: options.comments_posts]) + tuple(
-            f"l:{sc}" for sc in task.todo[: options.likers_posts]
+        details = tuple(f"c{_FIELD_SEP}{sc}" for sc in task.todo[: options.comments_posts]) + (
+            tuple(f"l{_FIELD_SEP}{sc}" for sc in task.todo[: options.likers_posts])
         )
         if details:
             self._next(task, now, "details", None, task.posts, todo=details)
@@ -188,7 +207,7 @@ class AccountObserver:
         if stage == "details" and not remaining:
             self._finish(task, now)
             return
-        checkpoint = ",".join(remaining) if stage == "details" else (cursor or "")
+        checkpoint = _TODO_SEP.join(remaining) if stage == "details" else (cursor or "")
         c._pending.cursors[(task.platform, task.tag)] = CursorRow(
             task.platform,
             task.tag,

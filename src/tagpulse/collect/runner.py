@@ -102,6 +102,8 @@ class CollectorOptions:
     followers: int = 0
     #: Per account and pass, read the first comments page of this many newest posts ...
     comments_posts: int = 0
+    #: ... up to this many comments pages each (24 a page, newest first) ...
+    comment_pages: int = 1
     #: ... and who liked this many newest posts.
     likers_posts: int = 0
     #: Store a tag's top and recent posts as ``posts`` rows (``--no-tag-posts``: counts only).
