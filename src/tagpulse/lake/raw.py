@@ -192,7 +192,7 @@ class RawArchive:
             if policy is not None and policy.concerns(env.platform, env.body, env.url, env.params):
                 refused += 1
                 continue
-            key = (env.platform, env.collected_at.strftime("%Y-%m-%d"))
+            key = (env.platform, env.collected_at.date().isoformat())
             by_partition.setdefault(key, []).append(env)
         written: dict[str, Path] = {}
         compressor = zstandard.ZstdCompressor(level=3)
