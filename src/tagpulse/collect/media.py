@@ -20,13 +20,11 @@ files and decompression bombs are refused) before anything is written.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import os
 import re
 import sqlite3
-import ssl
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -55,6 +53,7 @@ from tagpulse.errors import (
     StorageError,
     TransportError,
 )
+from tagpulse.platforms import http as platform_http
 from tagpulse.records import MediaFile
 
 __all__ = [
@@ -153,12 +152,6 @@ class TypeMismatch:
     sha256: str
 
 
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One TLS context for every media client: building one costs ~30 ms."""
-    return ssl.create_default_context()
-
-
 def media_client(
     *,
     timeout: float = 30.0,
@@ -167,9 +160,7 @@ def media_client(
     headers: dict[str, str] | None = None,
 ) -> httpx.Client:
     """An HTTP client for media downloads (no cookies: CDN URLs are signed, not session-bound)."""
-    transport = httpx.HTTPTransport(
-        verify=_ssl_context(), local_address=source_address, proxy=proxy, retries=0
-    )
+    transport = platform_http.transport(proxy=proxy, source_address=source_address)
     return httpx.Client(transport=transport, timeout=timeout, headers=headers)
 
 

@@ -6,8 +6,6 @@ account rotation belong to the collector, which knows about every account.
 
 from __future__ import annotations
 
-import functools
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -22,8 +20,8 @@ from tagpulse.errors import (
     NotFound,
     PlatformError,
     RateLimited,
-    TransportError,
 )
+from tagpulse.platforms import http as platform_http
 
 __all__ = [
     "QUERY_HASHES",
@@ -100,12 +98,6 @@ def classify(status: int, body: bytes, location: str | None, url: str) -> Platfo
     return PlatformError(f"HTTP {status}: {message or 'unexpected answer'}", url=url, status=status)
 
 
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One TLS context for every client: building one costs ~30 ms, and a pool has many."""
-    return ssl.create_default_context()
-
-
 class InstagramClient:
     """One logged-in (or anonymous) web session, optionally through a proxy or source address."""
 
@@ -119,9 +111,7 @@ class InstagramClient:
         timeout: float = 20.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        transport = httpx.HTTPTransport(
-            verify=_ssl_context(), local_address=source_address, proxy=proxy, retries=0
-        )
+        transport = platform_http.transport(proxy=proxy, source_address=source_address)
         cookies = {"sessionid": session_id} if session_id else None
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -149,16 +139,7 @@ class InstagramClient:
     def get(self, endpoint: str, path: str, params: dict[str, str]) -> Response:
         """GET ``path``; return the 200 answer or raise the error it means."""
         url = f"{self.base_url}{path}"
-        try:
-            answer = self._http.get(path, params=params)
-            body = answer.content
-        except httpx.TimeoutException as exc:
-            raise TransportError(f"timed out: {exc}", url=url) from exc
-        except (httpx.TransportError, httpx.StreamError) as exc:
-            # Resets, refused connections and answers cut short all land here.
-            raise TransportError(
-                f"connection failed: {type(exc).__name__}: {exc}", url=url
-            ) from exc
+        answer, body = platform_http.get(self._http, path, params, url=url)
         error = classify(answer.status_code, body, answer.headers.get("location"), url)
         if error is not None:
             error.body = body

@@ -22,11 +22,9 @@ kept out of every :class:`GraphResponse`, error message and ``repr``.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import re
-import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +42,7 @@ from tagpulse.errors import (
     PlatformError,
     TransportError,
 )
+from tagpulse.platforms import http as platform_http
 from tagpulse.platforms.instagram.exceptions import GraphRateLimited, HashtagQuotaExceeded
 from tagpulse.platforms.instagram.graph_quota import HashtagIdCache, HashtagQuota, normalise_tag
 from tagpulse.platforms.instagram.parse_graph import parse_hashtag_search
@@ -306,12 +305,6 @@ def business_discovery_fields(
     return f"business_discovery.username({username}){{{inner}}}"
 
 
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One TLS context for every client: building one costs ~30 ms, and a pool has many."""
-    return ssl.create_default_context()
-
-
 def _utc(seconds: float) -> str:
     return f"{datetime.fromtimestamp(seconds, tz=UTC):%Y-%m-%d %H:%M:%S} UTC"
 
@@ -363,9 +356,7 @@ class GraphClient:
                 app_secret.encode(), self._token.encode(), hashlib.sha256
             ).hexdigest()
             self._secrets.add(self._proof)
-        transport = httpx.HTTPTransport(
-            verify=_ssl_context(), local_address=source_address, proxy=proxy, retries=0
-        )
+        transport = platform_http.transport(proxy=proxy, source_address=source_address)
         self._http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
@@ -423,17 +414,9 @@ class GraphClient:
         query = {**sent, "access_token": self._token}
         if self._proof is not None:
             query["appsecret_proof"] = self._proof
-        try:
-            answer = self._http.get(path, params=query)
-            body = answer.content
-        except httpx.TimeoutException as exc:
-            raise TransportError(self._scrub(f"timed out: {exc}"), url=url) from None
-        except (httpx.TransportError, httpx.StreamError) as exc:
-            # Resets, refused connections and answers cut short all land here. ``from None``:
-            # the httpx exception carries the request, whose URL holds the token.
-            raise TransportError(
-                self._scrub(f"connection failed: {type(exc).__name__}: {exc}"), url=url
-            ) from None
+        # Scrubbed and not chained: the httpx exception carries the request, whose URL holds
+        # the token.
+        answer, body = platform_http.get(self._http, path, query, url=url, scrub=self._scrub)
         headers = dict(answer.headers)
         usage = GraphUsage.from_headers(headers)
         now = self._now()

@@ -1,7 +1,8 @@
 """Helpers shared by the Instagram parsers: tolerant field readers and caption entities.
 
 Every reader takes what the platform sent and returns a typed value or ``None``; a value of the
-wrong type also appends a warning, so a malformed field never crashes a parse.
+wrong type also appends a warning, so a malformed field never crashes a parse. The readers every
+platform shares come from :mod:`tagpulse.platforms.coerce` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ from typing import Any
 
 import orjson
 
+from tagpulse.platforms.coerce import (
+    as_list,
+    as_mapping,
+    bool_or_none,
+    dig,
+    str_or_none,
+    text_or_none,
+)
 from tagpulse.platforms.instagram.exceptions import UnknownShape
 from tagpulse.records import Comment, Edge, EdgeKind, ParsedRecords, Post
 
@@ -122,35 +131,6 @@ def count_of(value: Any, what: str, warnings: list[str]) -> int | None:
     return count
 
 
-def bool_or_none(value: Any, what: str, warnings: list[str]) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    warnings.append(f"{what}: expected a boolean, got {type(value).__name__} {value!r:.40}")
-    return None
-
-
-def dig(obj: Any, *keys: str) -> Any:
-    """``obj[k1][k2]...`` or ``None`` as soon as a level is not a mapping."""
-    for key in keys:
-        # dict first: JSON decodes to dicts, and the exact check is much cheaper than the ABC's.
-        if not isinstance(obj, (dict, Mapping)):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
-def as_mapping(value: Any) -> Mapping[str, Any]:
-    if isinstance(value, dict):
-        return value
-    return value if isinstance(value, Mapping) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def ts(value: Any) -> datetime | None:
     """A Unix timestamp (number or digit string, as the retired API sent) as a UTC datetime."""
     if isinstance(value, str) and value.strip().isdigit():
@@ -161,17 +141,6 @@ def ts(value: Any) -> datetime | None:
         return datetime.fromtimestamp(float(value), tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def str_or_none(value: Any) -> str | None:
-    """A string, or an integer id as a string; anything else is ``None``."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
 
 
 def normalise_handle(handle: str | None) -> str | None:
@@ -271,13 +240,6 @@ def timestamp(value: Any, what: str, warnings: list[str]) -> datetime | None:
         else:
             warnings.append(f"{what}: not a Unix timestamp ({type(value).__name__} {value!r:.40})")
     return when
-
-
-def text_or_none(value: Any, what: str, warnings: list[str]) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    warnings.append(f"{what}: expected a string, got {type(value).__name__}")
-    return None
 
 
 def first_present(obj: Mapping[str, Any], *keys: str) -> Any:

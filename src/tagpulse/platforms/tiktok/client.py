@@ -13,9 +13,7 @@ session; the sandbox needs none.
 
 from __future__ import annotations
 
-import functools
 import re
-import ssl
 from collections.abc import Mapping
 
 import httpx
@@ -29,6 +27,7 @@ from tagpulse.errors import (
     RateLimited,
     TransportError,
 )
+from tagpulse.platforms import http as platform_http
 from tagpulse.platforms.tiktok.exceptions import VERIFY_CODES, VerifyRequired, error_for_status
 
 __all__ = ["WEB_BASE_URL", "WEB_PARAMS", "TikTokClient", "classify"]
@@ -125,12 +124,6 @@ def classify(
     return PlatformError(f"HTTP {status}: {message or 'unexpected answer'}", url=url, status=status)
 
 
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One TLS context for every client: building one costs ~30 ms, and a pool has many."""
-    return ssl.create_default_context()
-
-
 def _count(count: int) -> str:
     if not 1 <= count <= _MAX_COUNT:
         raise InputError(f"count {count}: TikTok pages hold 1 to {_MAX_COUNT}", field="count")
@@ -159,9 +152,7 @@ class TikTokClient:
         timeout: float = 20.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        transport = httpx.HTTPTransport(
-            verify=_ssl_context(), local_address=source_address, proxy=proxy, retries=0
-        )
+        transport = platform_http.transport(proxy=proxy, source_address=source_address)
         self._http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
@@ -194,16 +185,7 @@ class TikTokClient:
     def get(self, path: str, params: Mapping[str, str]) -> httpx.Response:
         """GET ``path`` with the web app's parameters; the answer, or the error it means."""
         url = f"{self.base_url}{path}"
-        try:
-            answer = self._http.get(path, params={**WEB_PARAMS, **params})
-            body = answer.content
-        except httpx.TimeoutException as exc:
-            raise TransportError(f"timed out: {exc}", url=url) from exc
-        except (httpx.TransportError, httpx.StreamError) as exc:
-            # Resets, refused connections and answers cut short all land here.
-            raise TransportError(
-                f"connection failed: {type(exc).__name__}: {exc}", url=url
-            ) from exc
+        answer, body = platform_http.get(self._http, path, {**WEB_PARAMS, **params}, url=url)
         error = classify(answer.status_code, body, answer.headers, url)
         if error is not None:
             error.body = body

@@ -2,7 +2,8 @@
 
 Pure functions: no I/O, no clock. Every reader takes what the platform sent and returns a typed
 value or ``None``; a value of the wrong type also appends a warning, so a malformed field never
-crashes a parse. Counts come as numbers (``stats``, rounded in some answers) or strings
+crashes a parse (the readers every platform shares come from :mod:`tagpulse.platforms.coerce`
+and are re-exported here). Counts come as numbers (``stats``, rounded in some answers) or strings
 (``statsV2``, exact); :func:`count_of` prefers the exact ones.
 """
 
@@ -14,6 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tagpulse.platforms.coerce import (
+    as_list,
+    as_mapping,
+    bool_or_none,
+    dig,
+    str_or_none,
+    text_or_none,
+)
 from tagpulse.records import Edge, MediaType, ParsedRecords, Post, Profile
 
 __all__ = [
@@ -58,22 +67,6 @@ class Ctx:
 # --- tolerant readers ---------------------------------------------------------------------
 
 
-def str_or_none(value: Any) -> str | None:
-    """A string, or an integer id as a string; anything else is ``None``."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def text_or_none(value: Any, what: str, warnings: list[str]) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    warnings.append(f"{what}: expected a string, got {type(value).__name__}")
-    return None
-
-
 def _is_digits(value: Any) -> bool:
     """A decimal number as a string ("12834"), short enough for ``int()``."""
     return isinstance(value, str) and 0 < len(value.strip()) <= 30 and value.strip().isdecimal()
@@ -96,31 +89,6 @@ def int_or_none(value: Any, what: str, warnings: list[str]) -> int | None:
         warnings.append(f"{what}: negative value {number} ignored")
         number = None
     return number
-
-
-def bool_or_none(value: Any, what: str, warnings: list[str]) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    warnings.append(f"{what}: expected a boolean, got {type(value).__name__} {value!r:.40}")
-    return None
-
-
-def as_mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def dig(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, Mapping):
-            return None
-        obj = obj.get(key)
-    return obj
 
 
 def count_of(

@@ -11,9 +11,7 @@ endpoint (:meth:`XClient.budget`, :meth:`XClient.remaining`).
 
 from __future__ import annotations
 
-import functools
 import re
-import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +28,7 @@ from tagpulse.errors import (
     PlatformError,
     TransportError,
 )
+from tagpulse.platforms import http as platform_http
 from tagpulse.platforms.x.exceptions import XRateLimited
 
 __all__ = [
@@ -173,12 +172,6 @@ def classify(
     return PlatformError(f"HTTP {status}: {message or 'unexpected answer'}", url=url, status=status)
 
 
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One TLS context for every client: building one costs ~30 ms, and a pool has many."""
-    return ssl.create_default_context()
-
-
 def _utc_param(value: datetime | str, name: str) -> str:
     if isinstance(value, str):
         return value
@@ -203,9 +196,7 @@ class XClient:
             raise ConfigError("the X client needs a bearer token (it is empty)")
         self.base_url = base_url.rstrip("/")
         self._budgets: dict[str, RateBudget] = {}
-        transport = httpx.HTTPTransport(
-            verify=_ssl_context(), local_address=source_address, proxy=proxy, retries=0
-        )
+        transport = platform_http.transport(proxy=proxy, source_address=source_address)
         self._http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
@@ -242,16 +233,7 @@ class XClient:
     def get(self, endpoint: str, path: str, params: dict[str, str]) -> Response:
         """GET ``path``; return the 200 answer or raise the error it means."""
         url = f"{self.base_url}{path}"
-        try:
-            answer = self._http.get(path, params=params)
-            body = answer.content
-        except httpx.TimeoutException as exc:
-            raise TransportError(f"timed out: {exc}", url=url) from exc
-        except (httpx.TransportError, httpx.StreamError) as exc:
-            # Resets, refused connections and answers cut short all land here.
-            raise TransportError(
-                f"connection failed: {type(exc).__name__}: {exc}", url=url
-            ) from exc
+        answer, body = platform_http.get(self._http, path, params, url=url)
         headers = dict(answer.headers)
         budget = RateBudget.from_headers(headers)
         if budget.remaining is not None or budget.reset_at is not None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tagpulse.platforms.coerce import as_list, dig
+from tagpulse.platforms.coerce import as_mapping as as_map
 from tagpulse.records import Edge, EdgeKind, MediaType, Post, Profile
 
 __all__ = [
@@ -48,14 +50,6 @@ def post_url(post_id: str, handle: str | None) -> str:
 
 
 # -- values --------------------------------------------------------------------------------------
-
-
-def as_map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _got(value: Any) -> str:
@@ -115,14 +109,6 @@ def as_time(
             pass
     warnings.append(f"{what}: expected an ISO 8601 time, {_got(value)}")
     return None
-
-
-def _dig(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, Mapping):
-            return None
-        obj = obj.get(key)
-    return obj
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -211,7 +197,7 @@ def parse_user(user: Mapping[str, Any], ctx: Includes) -> Profile | None:
         w.append(f"{what} public_metrics: expected an object, {_got(raw_metrics)}")
     metrics = as_map(raw_metrics)
     # "url" is a t.co link; entities.url.urls[0].expanded_url is where it leads.
-    links = _texts(as_map(_dig(user, "entities", "url")), "urls", "expanded_url")
+    links = _texts(as_map(dig(user, "entities", "url")), "urls", "expanded_url")
     url = links[0] if links else as_str(user.get("url"), f"{what} url", w)
     extra: dict[str, Any] = {}
     for key in ("location", "created_at", "pinned_tweet_id", "verified_type"):
@@ -272,7 +258,7 @@ def _mentions(entities: Mapping[str, Any]) -> list[tuple[str, str | None]]:
 
 def _text(tweet: Mapping[str, Any]) -> str | None:
     """The full text: a long post's ``note_tweet.text``, else ``text``."""
-    note = _dig(tweet, "note_tweet", "text")
+    note = dig(tweet, "note_tweet", "text")
     text = note if isinstance(note, str) else tweet.get("text")
     return text if isinstance(text, str) else None
 
@@ -288,7 +274,7 @@ class _Media:
 
 def _media(tweet: Mapping[str, Any], ctx: Includes) -> _Media:
     out = _Media()
-    keys = as_list(_dig(tweet, "attachments", "media_keys"))
+    keys = as_list(dig(tweet, "attachments", "media_keys"))
     out.keys = [key for key in keys if isinstance(key, str)]
     found = [ctx.media[key] for key in out.keys if key in ctx.media]
     for item in found:
@@ -306,7 +292,7 @@ def _media(tweet: Mapping[str, Any], ctx: Includes) -> _Media:
         if mp4:
             best = max(mp4, key=lambda v: as_int(v.get("bit_rate"), "bit_rate", []) or 0)
             out.video_urls.append(best["url"])
-        views = as_int(_dig(item, "public_metrics", "view_count"), "view_count", [])
+        views = as_int(dig(item, "public_metrics", "view_count"), "view_count", [])
         if views is not None:
             out.video_views = (out.video_views or 0) + views
     if len(found) == 1:
@@ -407,7 +393,7 @@ def _extra(
         extra["video_views"] = content.media.video_views
     if isinstance(tweet.get("withheld"), Mapping):
         extra["withheld"] = dict(tweet["withheld"])
-    poll_ids = as_list(_dig(tweet, "attachments", "poll_ids"))
+    poll_ids = as_list(dig(tweet, "attachments", "poll_ids"))
     polls = [ctx.polls[p] for p in poll_ids if isinstance(p, str) and p in ctx.polls]
     if polls:
         extra["poll"] = {"id": polls[0].get("id"), "options": as_list(polls[0].get("options"))}
@@ -418,10 +404,10 @@ def _extra(
     ]
     if rules:
         extra["matching_rules"] = rules
-    place_id = as_str(_dig(tweet, "geo", "place_id"), f"{what} geo.place_id", w)
+    place_id = as_str(dig(tweet, "geo", "place_id"), f"{what} geo.place_id", w)
     if place_id is not None:
         extra["place_id"] = place_id
-    coordinates = _dig(tweet, "geo", "coordinates", "coordinates")
+    coordinates = dig(tweet, "geo", "coordinates", "coordinates")
     if isinstance(coordinates, list) and len(coordinates) == 2:
         extra["coordinates"] = coordinates
     return extra

@@ -21,16 +21,13 @@ from datetime import datetime
 from typing import Any
 
 from tagpulse.errors import PayloadError
+from tagpulse.platforms.coerce import as_mapping, str_or_none
 from tagpulse.records import Edge, MediaType, ParsedRecords, Post, Profile
 
 __all__ = ["parse_web_tweet"]
 
 PLATFORM = "x"
 _CREATED = "%a %b %d %H:%M:%S %z %Y"
-
-
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _int(value: Any, what: str, warnings: list[str]) -> int | None:
@@ -47,14 +44,6 @@ def _int(value: Any, what: str, warnings: list[str]) -> int | None:
     return None
 
 
-def _str(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
 def _unwrap(item: Mapping[str, Any]) -> Mapping[str, Any]:
     # TweetWithVisibilityResults and some result wrappers nest the tweet one level deeper.
     inner = item.get("tweet")
@@ -68,10 +57,10 @@ def _unwrap(item: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _user(tweet: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
     """(the user result, its legacy block); the adaptive shape keeps the user at the top."""
-    result = _map(_map(_map(tweet.get("core")).get("user_results")).get("result"))
+    result = as_mapping(as_mapping(as_mapping(tweet.get("core")).get("user_results")).get("result"))
     if result:
-        return result, _map(result.get("legacy"))
-    top = _map(tweet.get("user"))
+        return result, as_mapping(result.get("legacy"))
+    top = as_mapping(tweet.get("user"))
     return top, top
 
 
@@ -82,38 +71,38 @@ def _profile(
     raw_id: str | None,
     warnings: list[str],
 ) -> Profile | None:
-    core = _map(result.get("core"))
-    handle = _str(legacy.get("screen_name")) or _str(core.get("screen_name"))
+    core = as_mapping(result.get("core"))
+    handle = str_or_none(legacy.get("screen_name")) or str_or_none(core.get("screen_name"))
     if handle is None:
         return None
     verified = legacy.get("verified")
     blue = result.get("is_blue_verified")
     return Profile(
         platform=PLATFORM,
-        user_id=_str(result.get("rest_id")) or _str(legacy.get("id_str")),
+        user_id=str_or_none(result.get("rest_id")) or str_or_none(legacy.get("id_str")),
         handle=handle,
         collected_at=at,
         raw_id=raw_id,
-        name=_str(legacy.get("name")) or _str(core.get("name")),
-        bio=_str(legacy.get("description")),
+        name=str_or_none(legacy.get("name")) or str_or_none(core.get("name")),
+        bio=str_or_none(legacy.get("description")),
         followers=_int(legacy.get("followers_count"), f"@{handle} followers_count", warnings),
         following=_int(legacy.get("friends_count"), f"@{handle} friends_count", warnings),
         posts_count=_int(legacy.get("statuses_count"), f"@{handle} statuses_count", warnings),
         is_private=legacy.get("protected") if isinstance(legacy.get("protected"), bool) else None,
         is_verified=(verified or blue) if isinstance(verified, bool | None) else None,
-        profile_pic_url=_str(legacy.get("profile_image_url_https")),
-        extra={"location": legacy["location"]} if _str(legacy.get("location")) else {},
+        profile_pic_url=str_or_none(legacy.get("profile_image_url_https")),
+        extra={"location": legacy["location"]} if str_or_none(legacy.get("location")) else {},
     )
 
 
 def _media(legacy: Mapping[str, Any]) -> tuple[MediaType, list[str]]:
-    media = _map(legacy.get("extended_entities")).get("media")
+    media = as_mapping(legacy.get("extended_entities")).get("media")
     if not isinstance(media, list):
-        media = _map(legacy.get("entities")).get("media")
+        media = as_mapping(legacy.get("entities")).get("media")
     if not isinstance(media, list) or not media:
         return "unknown", []
-    urls = [u for m in media if (u := _str(_map(m).get("media_url_https")))]
-    kinds = {_map(m).get("type") for m in media}
+    urls = [u for m in media if (u := str_or_none(as_mapping(m).get("media_url_https")))]
+    kinds = {as_mapping(m).get("type") for m in media}
     if len(media) > 1:
         return "carousel", urls
     return ("video" if kinds & {"video", "animated_gif"} else "image"), urls
@@ -130,10 +119,10 @@ def parse_web_tweet(
     out = ParsedRecords()
     warnings = out.warnings
     tweet = _unwrap(item)
-    legacy = _map(tweet.get("legacy"))
+    legacy = as_mapping(tweet.get("legacy"))
     if tweet.get("__typename") == "TweetTombstone" or "tombstone" in tweet:
         raise PayloadError("tweet is a tombstone (deleted or withheld): nothing to keep")
-    post_id = _str(tweet.get("rest_id")) or _str(legacy.get("id_str"))
+    post_id = str_or_none(tweet.get("rest_id")) or str_or_none(legacy.get("id_str"))
     if post_id is None:
         raise PayloadError(
             f"tweet object without rest_id or legacy.id_str; keys {sorted(tweet)[:10]}"
@@ -144,7 +133,7 @@ def parse_web_tweet(
     author = _profile(user_result, user_legacy, collected_at, raw_id, warnings)
     if author is None:
         warnings.append(f"tweet {post_id}: author handle unknown")
-    owner_id = _str(legacy.get("user_id_str")) or (author.user_id if author else None)
+    owner_id = str_or_none(legacy.get("user_id_str")) or (author.user_id if author else None)
     taken_at = None
     created = legacy.get("created_at")
     if isinstance(created, str):
@@ -152,38 +141,42 @@ def parse_web_tweet(
             taken_at = datetime.strptime(created, _CREATED)
         except ValueError:
             warnings.append(f"tweet {post_id}: created_at {created!r:.40} not understood")
-    entities = _map(legacy.get("entities"))
+    entities = as_mapping(legacy.get("entities"))
     hashtags = list(
         dict.fromkeys(
-            t.lower() for h in entities.get("hashtags") or () if (t := _str(_map(h).get("text")))
+            t.lower()
+            for h in entities.get("hashtags") or ()
+            if (t := str_or_none(as_mapping(h).get("text")))
         )
     )
     mentions = [
-        m for h in entities.get("user_mentions") or () if (m := _str(_map(h).get("screen_name")))
+        m
+        for h in entities.get("user_mentions") or ()
+        if (m := str_or_none(as_mapping(h).get("screen_name")))
     ]
-    text = _str(legacy.get("full_text"))
-    note = _str(
-        _map(_map(_map(tweet.get("note_tweet")).get("note_tweet_results")).get("result")).get(
-            "text"
-        )
+    text = str_or_none(legacy.get("full_text"))
+    note = str_or_none(
+        as_mapping(
+            as_mapping(as_mapping(tweet.get("note_tweet")).get("note_tweet_results")).get("result")
+        ).get("text")
     )
     extra: dict[str, Any] = {}
-    retweet = _unwrap(_map(legacy.get("retweeted_status_result")))
+    retweet = _unwrap(as_mapping(legacy.get("retweeted_status_result")))
     if retweet:
-        extra["retweet_of"] = _str(retweet.get("rest_id"))
-        full = _str(_map(retweet.get("legacy")).get("full_text"))
+        extra["retweet_of"] = str_or_none(retweet.get("rest_id"))
+        full = str_or_none(as_mapping(retweet.get("legacy")).get("full_text"))
         if full:
             text = full
-    quoted = _map(tweet.get("quoted_status_result"))
+    quoted = as_mapping(tweet.get("quoted_status_result"))
     if quoted:
-        extra["quote_of"] = _str(_unwrap(quoted).get("rest_id"))
+        extra["quote_of"] = str_or_none(_unwrap(quoted).get("rest_id"))
     retweets = _int(legacy.get("retweet_count"), f"tweet {post_id} retweet_count", warnings)
     quotes = _int(legacy.get("quote_count"), f"tweet {post_id} quote_count", warnings)
     if retweets is not None or quotes is not None:
         extra |= {"retweets": retweets, "quotes": quotes}
     media_type, media_urls = _media(legacy)
     handle = author.handle if author else None
-    place = _map(legacy.get("place"))
+    place = as_mapping(legacy.get("place"))
     out.posts.append(
         Post(
             platform=PLATFORM,
@@ -201,10 +194,12 @@ def parse_web_tweet(
             media_urls=media_urls,
             likes=_int(legacy.get("favorite_count"), f"tweet {post_id} favorite_count", warnings),
             comments=_int(legacy.get("reply_count"), f"tweet {post_id} reply_count", warnings),
-            views=_int(_map(tweet.get("views")).get("count"), f"tweet {post_id} views", warnings),
+            views=_int(
+                as_mapping(tweet.get("views")).get("count"), f"tweet {post_id} views", warnings
+            ),
             shares=None if retweets is None and quotes is None else (retweets or 0) + (quotes or 0),
-            location=_str(place.get("full_name")),
-            language=_str(legacy.get("lang")),
+            location=str_or_none(place.get("full_name")),
+            language=str_or_none(legacy.get("lang")),
             seen_via=seen_via,
             extra=extra,
         )
@@ -214,9 +209,9 @@ def parse_web_tweet(
     src = owner_id or (f"@{handle}" if handle else None)
     if src is not None:
         for m in entities.get("user_mentions") or ():
-            mention = _map(m)
-            name = _str(mention.get("screen_name"))
-            dst = _str(mention.get("id_str")) or (f"@{name}" if name else None)
+            mention = as_mapping(m)
+            name = str_or_none(mention.get("screen_name"))
+            dst = str_or_none(mention.get("id_str")) or (f"@{name}" if name else None)
             if dst is not None:
                 out.edges.append(
                     Edge(
@@ -231,7 +226,7 @@ def parse_web_tweet(
                         post_id=post_id,
                     )
                 )
-        replied = _str(legacy.get("in_reply_to_user_id_str"))
+        replied = str_or_none(legacy.get("in_reply_to_user_id_str"))
         if replied is not None and replied != src:
             out.edges.append(
                 Edge(
@@ -242,8 +237,8 @@ def parse_web_tweet(
                     collected_at,
                     raw_id,
                     src_handle=handle,
-                    dst_handle=_str(legacy.get("in_reply_to_screen_name")),
-                    post_id=_str(legacy.get("in_reply_to_status_id_str")),
+                    dst_handle=str_or_none(legacy.get("in_reply_to_screen_name")),
+                    post_id=str_or_none(legacy.get("in_reply_to_status_id_str")),
                 )
             )
     return out
