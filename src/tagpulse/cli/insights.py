@@ -1,0 +1,104 @@
+"""`tagpulse insights ...`: what the lake says, as a table, JSON and a chart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.table import Table
+
+from tagpulse.analysis.charts import write_chart
+from tagpulse.analysis.insights_timeline import tag_timelines
+from tagpulse.analysis.timeline import describe_interval, parse_duration, parse_since
+from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
+from tagpulse.lake.query import LakeQuery
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Insights over the lake: timelines with change points (more to come).",
+    no_args_is_help=True,
+)
+
+RATE = "growth rate (posts/day)"
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+@app.command()
+@friendly_errors
+def timeline(
+    tags: Annotated[list[str] | None, typer.Argument(help="Tags (default: all)")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="e.g. 14d, or a date")] = None,
+    until: Annotated[str | None, typer.Option("--until")] = None,
+    interval: Annotated[str, typer.Option("--interval", help="Bucket size")] = "6h",
+    platform: Annotated[str | None, typer.Option("--platform")] = None,
+    min_size: Annotated[
+        int, typer.Option("--min-size", help="Fewest buckets between two change points")
+    ] = 3,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Chart of the growth rate: .html or .png")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Per tag: counts, growth rate (posts/day) per interval, and where the rate changed."""
+    settings = settings_for(home)
+    now = datetime.now(UTC)
+    interval_s = parse_duration(interval, field="--interval")
+    result = tag_timelines(
+        LakeQuery(settings.lake_dir),
+        tags or [],
+        interval_s=interval_s,
+        since=parse_since(since, now, field="--since") if since else None,
+        until=parse_since(until, now, field="--until") if until else None,
+        platform=platform,
+        min_size=min_size,
+    )
+    if out is not None:
+        rates = {t.label: [(at, round(r)) for at, r in t.rates] for t in result}
+        write_chart(
+            rates,
+            out,
+            title=f"Growth rate per {describe_interval(interval_s)}",
+            interval_s=interval_s,
+            measure=RATE,
+        )
+    if as_json:
+        doc = [
+            {
+                "tag": t.label,
+                "first_count": t.first_count,
+                "last_count": t.last_count,
+                "mean_rate_per_day": t.mean_rate,
+                "rates": [{"at": at.isoformat(), "per_day": r} for at, r in t.rates],
+                "change_points": [
+                    {"at": c.at.isoformat(), "rate_before": c.rate_before,
+                     "rate_after": c.rate_after}
+                    for c in t.change_points
+                ],
+            }
+            for t in result
+        ]  # fmt: skip
+        console.print_json(orjson.dumps(doc).decode())
+        return
+    table = Table(title=f"Timelines, growth per {describe_interval(interval_s)}")
+    for col in ("tag", "first", "last", "posts/day", "change points (rate before → after)"):
+        table.add_column(col, justify="left" if col.startswith(("tag", "change")) else "right")
+    for t in result:
+        marks = "; ".join(
+            f"{c.at:%Y-%m-%d %H:%M} {_fmt(c.rate_before)} → {_fmt(c.rate_after)}"
+            for c in t.change_points
+        )
+        table.add_row(
+            "#" + t.label, _fmt(t.first_count), _fmt(t.last_count), _fmt(t.mean_rate),
+            marks or "none",
+        )  # fmt: skip
+    console.print(table)
+    if out is not None:
+        console.print(f"chart: {out}")
