@@ -12,6 +12,8 @@ from rich.table import Table
 
 from tagpulse.analysis.charts import write_chart
 from tagpulse.analysis.insights_timeline import tag_timelines
+from tagpulse.analysis.pie import write_pie
+from tagpulse.analysis.share import share_of_voice
 from tagpulse.analysis.timeline import describe_interval, parse_duration, parse_since
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.lake.query import LakeQuery
@@ -19,7 +21,7 @@ from tagpulse.lake.query import LakeQuery
 __all__ = ["app"]
 
 app = typer.Typer(
-    help="Insights over the lake: timelines with change points (more to come).",
+    help="Insights over the lake: timelines with change points, share of voice.",
     no_args_is_help=True,
 )
 
@@ -102,3 +104,75 @@ def timeline(
     console.print(table)
     if out is not None:
         console.print(f"chart: {out}")
+
+
+@app.command()
+@friendly_errors
+def share(
+    tags: Annotated[list[str], typer.Argument(help="Competing tags (two or more)")],
+    since: Annotated[str | None, typer.Option("--since", help="e.g. 14d, or a date")] = None,
+    until: Annotated[str | None, typer.Option("--until")] = None,
+    interval: Annotated[str, typer.Option("--interval", help="Bucket size over time")] = "1d",
+    platform: Annotated[str | None, typer.Option("--platform")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Pie of the posts share: .html or .png")
+    ] = None,
+    over_time: Annotated[
+        Path | None,
+        typer.Option("--over-time", help="Chart of the posts share (%) per interval"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Share of voice among competing tags: new posts and engagement, and over time."""
+    settings = settings_for(home)
+    now = datetime.now(UTC)
+    interval_s = parse_duration(interval, field="--interval")
+    result = share_of_voice(
+        LakeQuery(settings.lake_dir),
+        tags,
+        interval_s=interval_s,
+        since=parse_since(since, now, field="--since") if since else None,
+        until=parse_since(until, now, field="--until") if until else None,
+        platform=platform,
+    )
+    if out is not None:
+        write_pie(
+            [("#" + t.tag, float(t.posts or 0)) for t in result.tags],
+            out,
+            title="Share of voice: new posts",
+        )
+    if over_time is not None:
+        lines = {
+            t.tag: [(at, round(100 * shares.get(t.tag, 0.0))) for at, shares in result.over_time]
+            for t in result.tags
+        }
+        write_chart(
+            lines, over_time, title="Share of voice over time", interval_s=interval_s,
+            measure="share of new posts (%)",
+        )  # fmt: skip
+    if as_json:
+        doc = {
+            "tags": [
+                {"tag": t.tag, "posts": t.posts, "posts_share": t.posts_share,
+                 "engagement": t.engagement, "engagement_share": t.engagement_share,
+                 "posts_seen": t.posts_seen}
+                for t in result.tags
+            ],
+            "over_time": [{"at": at.isoformat(), "shares": s} for at, s in result.over_time],
+        }  # fmt: skip
+        console.print_json(orjson.dumps(doc).decode())
+        return
+    table = Table(title="Share of voice")
+    for col in ("tag", "new posts", "share", "engagement", "share", "posts seen"):
+        table.add_column(col, justify="left" if col == "tag" else "right")
+    for t in result.tags:
+        table.add_row(
+            "#" + t.tag, _fmt(t.posts), _pct(t.posts_share), _fmt(t.engagement),
+            _pct(t.engagement_share), _fmt(t.posts_seen),
+        )  # fmt: skip
+    console.print(table)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
