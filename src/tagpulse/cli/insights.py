@@ -14,6 +14,7 @@ from tagpulse.analysis.charts import write_chart
 from tagpulse.analysis.insights_timeline import tag_timelines
 from tagpulse.analysis.pie import write_pie
 from tagpulse.analysis.share import share_of_voice
+from tagpulse.analysis.spikes import find_spikes
 from tagpulse.analysis.timeline import describe_interval, parse_duration, parse_since
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.lake.query import LakeQuery
@@ -21,7 +22,7 @@ from tagpulse.lake.query import LakeQuery
 __all__ = ["app"]
 
 app = typer.Typer(
-    help="Insights over the lake: timelines with change points, share of voice.",
+    help="Insights over the lake: timelines with change points, share of voice, spikes.",
     no_args_is_help=True,
 )
 
@@ -176,3 +177,86 @@ def share(
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
+
+
+@app.command()
+@friendly_errors
+def spikes(
+    tags: Annotated[list[str] | None, typer.Argument(help="Tags for count anomalies")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="e.g. 14d, or a date")] = None,
+    until: Annotated[str | None, typer.Option("--until")] = None,
+    interval: Annotated[str, typer.Option("--interval", help="Bucket size for tags")] = "6h",
+    platform: Annotated[str | None, typer.Option("--platform")] = None,
+    threshold: Annotated[
+        float, typer.Option("--threshold", help="Robust z-score that counts as a spike")
+    ] = 3.5,
+    min_posts: Annotated[
+        int, typer.Option("--min-posts", help="Fewest posts of an author to score them")
+    ] = 5,
+    top: Annotated[int, typer.Option("--top", help="Post spikes to list")] = 20,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Chart of the tags' growth rate: .html/.png")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Posts far above their author's usual engagement, and hashtag counts that jump."""
+    settings = settings_for(home)
+    now = datetime.now(UTC)
+    interval_s = parse_duration(interval, field="--interval")
+    query = LakeQuery(settings.lake_dir)
+    window = {
+        "since": parse_since(since, now, field="--since") if since else None,
+        "until": parse_since(until, now, field="--until") if until else None,
+        "platform": platform,
+    }
+    result = find_spikes(
+        query, tags or [], interval_s=interval_s, threshold=threshold, min_posts=min_posts,
+        **window,  # type: ignore[arg-type]
+    )  # fmt: skip
+    if out is not None:
+        timelines = tag_timelines(query, tags or [], interval_s=interval_s, **window)  # type: ignore[arg-type]
+        write_chart(
+            {t.label: [(at, round(r)) for at, r in t.rates] for t in timelines},
+            out, title="Growth rate (spikes stand out)", interval_s=interval_s, measure=RATE,
+        )  # fmt: skip
+    if as_json:
+        doc = {
+            "posts": [
+                {"platform": p.platform, "post_id": p.post_id, "owner": p.owner,
+                 "likes": p.likes, "comments": p.comments,
+                 "author_median_likes": p.author_median_likes, "likes_z": p.likes_z,
+                 "comments_z": p.comments_z, "comments_per_hour": p.comments_per_hour,
+                 "url": p.url}
+                for p in result.posts[:top]
+            ],
+            "tags": [
+                {"tag": a.tag, "at": a.at.isoformat(), "rate_per_day": a.rate_per_day,
+                 "median_rate": a.median_rate, "z": a.z}
+                for a in result.tags
+            ],
+        }  # fmt: skip
+        console.print_json(orjson.dumps(doc).decode())
+        return
+    posts = Table(title=f"Post spikes ({len(result.posts)} in all, top {top})")
+    for col in ("post", "owner", "likes", "author median", "z likes", "z comments"):
+        posts.add_column(col, justify="left" if col in ("post", "owner") else "right")
+    for p in result.posts[:top]:
+        posts.add_row(
+            p.url or p.post_id, p.owner, _fmt(p.likes), _fmt(p.author_median_likes),
+            _z(p.likes_z), _z(p.comments_z),
+        )  # fmt: skip
+    console.print(posts)
+    anomalies = Table(title="Hashtag count anomalies")
+    for col in ("tag", "at", "posts/day", "usual", "z"):
+        anomalies.add_column(col, justify="left" if col in ("tag", "at") else "right")
+    for a in result.tags:
+        anomalies.add_row(
+            "#" + a.tag, f"{a.at:%Y-%m-%d %H:%M}", _fmt(a.rate_per_day), _fmt(a.median_rate),
+            _z(a.z),
+        )  # fmt: skip
+    console.print(anomalies)
+
+
+def _z(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
