@@ -8,13 +8,19 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: env demo test test-fast lint format bench clean
 
+# Tests and benchmarks prove every extra; the demo needs only the light core and text extra
+# (--inexact keeps extras a test run installed).
 .venv/.synced: pyproject.toml uv.lock
 	$(UV) sync --frozen --all-extras
 	@touch $@
 
+.venv/.synced-demo: pyproject.toml uv.lock
+	$(UV) sync --frozen --inexact --extra text
+	@touch $@
+
 env: .venv/.synced
 
-demo: env
+demo: .venv/.synced-demo
 	$(RUN) tagpulse demo --out demo-out
 
 lint: env
