@@ -9,8 +9,9 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from tagpulse.analysis.area import AREA_DATA_ID
 from tagpulse.analysis.pie import PIE_DATA_ID
-from tagpulse.analysis.share import share_of_voice
+from tagpulse.analysis.share import share_by_platform, share_of_voice
 from tagpulse.cli.app import app
 from tagpulse.errors import InputError
 from tagpulse.lake.query import LakeQuery
@@ -80,7 +81,8 @@ def test_cli_json_pie_and_over_time(home: Path, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     doc = orjson.loads(result.output)
-    assert [t["posts"] for t in doc["tags"]] == [2400, 800, 800]
+    assert [p["platform"] for p in doc["platforms"]] == ["instagram"]
+    assert [t["posts"] for t in doc["platforms"][0]["tags"]] == [2400, 800, 800]
     page = pie.read_text()
     data = orjson.loads(page.split(f'id="{PIE_DATA_ID}">')[1].split("</script>")[0])
     assert [round(s["share"], 3) for s in data["slices"]] == [0.6, 0.2, 0.2]
@@ -91,3 +93,60 @@ def test_cli_json_pie_and_over_time(home: Path, tmp_path: Path) -> None:
     )
     assert table.exit_code == 0 and png.read_bytes()[:4] == b"\x89PNG"
     assert "#nike" in table.output and "75.0%" in table.output
+
+
+def test_engagement_over_time_by_the_posts_own_time(home: Path) -> None:
+    result = share_of_voice(LakeQuery(home / "lake"), ["nike", "adidas", "puma"], interval_s=86400)
+    # Every post was taken on T0's day: nike 75, adidas 20, puma 25 of 120.
+    assert [at for at, _ in result.engagement_over_time] == [T0]
+    assert result.engagement_over_time[0][1] == pytest.approx(
+        {"nike": 75 / 120, "adidas": 20 / 120, "puma": 25 / 120}
+    )
+
+
+def test_stacked_area_html_holds_shares_that_stack_to_one(home: Path, tmp_path: Path) -> None:
+    area = tmp_path / "area.html"
+    result = CliRunner().invoke(
+        app, ["insights", "share", "nike", "adidas", "puma", "--interval", "6h",
+              "--over-time", str(area), "--home", str(home)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = area.read_text()
+    data = orjson.loads(page.split(f'id="{AREA_DATA_ID}">')[1].split("</script>")[0])
+    assert data["labels"] == ["#nike", "#adidas", "#puma"]
+    assert len(data["buckets"]) == 8
+    for bucket in data["buckets"]:
+        assert sum(bucket["shares"].values()) == pytest.approx(1.0)
+    assert data["buckets"][-1]["shares"]["#puma"] == pytest.approx(1 / 3)
+    assert page.count("<polygon") == 3
+
+
+def test_each_platform_gets_its_own_share(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    writer = LakeWriter(home / "lake")
+    snaps, slots = [], []
+    # Instagram: nike +100/h, adidas +100/h; TikTok: nike +10/h, adidas +30/h.
+    for platform, steps in (("instagram", {"nike": 100, "adidas": 100}),
+                            ("tiktok", {"nike": 10, "adidas": 30})):  # fmt: skip
+        for tag, step in steps.items():
+            for i in range(5):
+                at = T0 + timedelta(hours=i)
+                snaps.append(HashtagSnapshot(platform, tag, 1000 + step * i, [], [], at, "a", None))
+                slots.append(at)
+    writer.append_snapshots(snaps, slots)
+    by_platform = dict(
+        share_by_platform(LakeQuery(home / "lake"), ["nike", "adidas"], interval_s=3600)
+    )
+    assert sorted(by_platform) == ["instagram", "tiktok"]
+    tiktok = {t.tag: t for t in by_platform["tiktok"].tags}
+    assert tiktok["nike"].posts == 40 and tiktok["nike"].posts_share == pytest.approx(0.25)
+    insta = {t.tag: t for t in by_platform["instagram"].tags}
+    assert insta["adidas"].posts_share == pytest.approx(0.5)
+    pie = tmp_path / "pie.png"
+    result = CliRunner().invoke(
+        app, ["insights", "share", "nike", "adidas", "--out", str(pie), "--home", str(home)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "on instagram" in result.output and "on tiktok" in result.output
+    assert (tmp_path / "pie-instagram.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "pie-tiktok.png").exists() and not pie.exists()

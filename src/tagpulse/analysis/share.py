@@ -6,7 +6,12 @@ For a period and a set of tags (one platform or all):
   period minus the first); its share is of the tags' total;
 * **engagement**: likes + comments of the distinct posts carrying the tag that the lake saw in
   the period (each post counted once, at its latest observation in the period);
-* **over time**: the posts share per interval bucket (posts gained in each bucket).
+* **over time**: the posts share per interval bucket (posts gained in each bucket), and the
+  engagement share per bucket of the posts' own time (``taken_at``, else when the post was
+  seen; each post at its latest observation).
+
+Counts of different platforms are not added together: :func:`share_by_platform` answers one
+share of voice per platform that has counts for the tags.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from tagpulse.analysis.timeline import normalise_tag, timeline_series
 from tagpulse.errors import InputError
 from tagpulse.lake.query import LakeQuery
 
-__all__ = ["ShareOfVoice", "TagShare", "share_of_voice"]
+__all__ = ["ShareOfVoice", "TagShare", "share_by_platform", "share_of_voice"]
 
 
 @dataclass(slots=True)
@@ -38,6 +43,8 @@ class ShareOfVoice:
     tags: list[TagShare]
     #: Bucket start → tag → share of the posts gained in that bucket.
     over_time: list[tuple[datetime, dict[str, float]]] = field(default_factory=list)
+    #: Bucket start (of the posts' ``taken_at``) → tag → share of those posts' engagement.
+    engagement_over_time: list[tuple[datetime, dict[str, float]]] = field(default_factory=list)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -81,17 +88,23 @@ def share_of_voice(
         where.append("platform = ?")
         params.append(platform)
     rows = query.rows(
-        "SELECT hashtags, coalesce(likes, 0) + coalesce(comments, 0) AS engagement FROM ("
+        "SELECT hashtags, coalesce(taken_at, collected_at) AS taken_at, "
+        "coalesce(likes, 0) + coalesce(comments, 0) AS engagement FROM ("
         "SELECT *, row_number() OVER (PARTITION BY platform, post_id ORDER BY collected_at DESC)"
         f" AS rn FROM posts WHERE {' AND '.join(where)}) WHERE rn = 1",
         params,
     )
     engagement = dict.fromkeys(wanted, 0)
     seen = dict.fromkeys(wanted, 0)
+    eng_per_bucket: dict[datetime, dict[str, int]] = {}
     for row in rows:
+        bucket = _bucket(row["taken_at"], interval_s)
         for tag in set(row["hashtags"]) & set(wanted):
             engagement[tag] += int(row["engagement"])
             seen[tag] += 1
+            if bucket is not None:
+                by_tag = eng_per_bucket.setdefault(bucket, {})
+                by_tag[tag] = by_tag.get(tag, 0) + int(row["engagement"])
     total_posts = sum(v for v in gained.values() if v is not None)
     total_eng = sum(engagement.values())
     result = ShareOfVoice(
@@ -108,9 +121,49 @@ def share_of_voice(
             for tag in wanted
         ]
     )  # fmt: skip
+    result.over_time = _shares(per_bucket)
+    result.engagement_over_time = _shares(eng_per_bucket)
+    return result
+
+
+def _bucket(moment: datetime | None, interval_s: int) -> datetime | None:
+    if moment is None:
+        return None
+    seconds = int(moment.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % interval_s, UTC)
+
+
+def _shares(per_bucket: dict[datetime, dict[str, int]]) -> list[tuple[datetime, dict[str, float]]]:
+    out = []
     for bucket in sorted(per_bucket):
         counts = per_bucket[bucket]
         total = sum(counts.values())
         if total:
-            result.over_time.append((bucket, {t: c / total for t, c in counts.items()}))
-    return result
+            out.append((bucket, {t: c / total for t, c in counts.items()}))
+    return out
+
+
+def share_by_platform(
+    query: LakeQuery,
+    tags: Sequence[str],
+    *,
+    interval_s: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    platform: str | None = None,
+) -> list[tuple[str | None, ShareOfVoice]]:
+    """One share of voice per platform with counts for any of ``tags`` (only ``platform`` if
+    given); ``[(None, …)]`` when the lake has no counts for them at all."""
+    wanted = {normalise_tag(t) for t in tags}
+    platforms: list[str | None] = [platform] if platform is not None else []
+    if platform is None:
+        platforms += sorted({p for p, t in query.tags() if t in wanted})
+    return [
+        (
+            p,
+            share_of_voice(
+                query, tags, interval_s=interval_s, since=since, until=until, platform=p
+            ),
+        )
+        for p in platforms or [None]
+    ]

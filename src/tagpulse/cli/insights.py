@@ -10,10 +10,11 @@ import orjson
 import typer
 from rich.table import Table
 
+from tagpulse.analysis.area import write_stacked_area
 from tagpulse.analysis.charts import write_chart
 from tagpulse.analysis.insights_timeline import tag_timelines
 from tagpulse.analysis.pie import write_pie
-from tagpulse.analysis.share import share_of_voice
+from tagpulse.analysis.share import share_by_platform
 from tagpulse.analysis.spikes import find_spikes
 from tagpulse.analysis.timeline import describe_interval, parse_duration, parse_since
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
@@ -120,16 +121,23 @@ def share(
     ] = None,
     over_time: Annotated[
         Path | None,
-        typer.Option("--over-time", help="Chart of the posts share (%) per interval"),
+        typer.Option("--over-time", help="Stacked area of the posts share (%) per interval"),
+    ] = None,
+    engagement_over_time: Annotated[
+        Path | None,
+        typer.Option(
+            "--engagement-over-time", help="Stacked area of the engagement share (%) per interval"
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
     home: HomeOption = None,
 ) -> None:
-    """Share of voice among competing tags: new posts and engagement, and over time."""
+    """Share of voice among competing tags: new posts and engagement, and over time, per
+    platform."""
     settings = settings_for(home)
     now = datetime.now(UTC)
     interval_s = parse_duration(interval, field="--interval")
-    result = share_of_voice(
+    results = share_by_platform(
         LakeQuery(settings.lake_dir),
         tags,
         interval_s=interval_s,
@@ -137,42 +145,65 @@ def share(
         until=parse_since(until, now, field="--until") if until else None,
         platform=platform,
     )
-    if out is not None:
-        write_pie(
-            [("#" + t.tag, float(t.posts or 0)) for t in result.tags],
-            out,
-            title="Share of voice: new posts",
-        )
-    if over_time is not None:
-        lines = {
-            t.tag: [(at, round(100 * shares.get(t.tag, 0.0))) for at, shares in result.over_time]
-            for t in result.tags
-        }
-        write_chart(
-            lines, over_time, title="Share of voice over time", interval_s=interval_s,
-            measure="share of new posts (%)",
-        )  # fmt: skip
+    several = len(results) > 1
+    written: list[Path] = []
+    for plat, result in results:
+        suffix = f" ({plat})" if plat else ""
+        labels = ["#" + t.tag for t in result.tags]
+        if out is not None:
+            written.append(write_pie(
+                [("#" + t.tag, float(t.posts or 0)) for t in result.tags],
+                _per_platform(out, plat, several),
+                title=f"Share of voice: new posts{suffix}",
+            ))  # fmt: skip
+        for path, series, what in (
+            (over_time, result.over_time, "new posts"),
+            (engagement_over_time, result.engagement_over_time, "engagement"),
+        ):
+            if path is not None:
+                written.append(write_stacked_area(
+                    labels,
+                    [(at, {"#" + t: v for t, v in shares.items()}) for at, shares in series],
+                    _per_platform(path, plat, several),
+                    title=f"Share of voice over time: {what}{suffix}",
+                    measure=f"share of {what} (%) per {describe_interval(interval_s)}",
+                ))  # fmt: skip
     if as_json:
-        doc = {
-            "tags": [
-                {"tag": t.tag, "posts": t.posts, "posts_share": t.posts_share,
-                 "engagement": t.engagement, "engagement_share": t.engagement_share,
-                 "posts_seen": t.posts_seen}
-                for t in result.tags
-            ],
-            "over_time": [{"at": at.isoformat(), "shares": s} for at, s in result.over_time],
-        }  # fmt: skip
+        doc = {"platforms": [
+            {
+                "platform": plat,
+                "tags": [
+                    {"tag": t.tag, "posts": t.posts, "posts_share": t.posts_share,
+                     "engagement": t.engagement, "engagement_share": t.engagement_share,
+                     "posts_seen": t.posts_seen}
+                    for t in result.tags
+                ],
+                "over_time": [{"at": at.isoformat(), "shares": s} for at, s in result.over_time],
+                "engagement_over_time": [
+                    {"at": at.isoformat(), "shares": s} for at, s in result.engagement_over_time
+                ],
+            }
+            for plat, result in results
+        ]}  # fmt: skip
         console.print_json(orjson.dumps(doc).decode())
         return
-    table = Table(title="Share of voice")
-    for col in ("tag", "new posts", "share", "engagement", "share", "posts seen"):
-        table.add_column(col, justify="left" if col == "tag" else "right")
-    for t in result.tags:
-        table.add_row(
-            "#" + t.tag, _fmt(t.posts), _pct(t.posts_share), _fmt(t.engagement),
-            _pct(t.engagement_share), _fmt(t.posts_seen),
-        )  # fmt: skip
-    console.print(table)
+    for plat, result in results:
+        table = Table(title="Share of voice" + (f" on {plat}" if plat else ""))
+        for col in ("tag", "new posts", "share", "engagement", "share", "posts seen"):
+            table.add_column(col, justify="left" if col == "tag" else "right")
+        for t in result.tags:
+            table.add_row(
+                "#" + t.tag, _fmt(t.posts), _pct(t.posts_share), _fmt(t.engagement),
+                _pct(t.engagement_share), _fmt(t.posts_seen),
+            )  # fmt: skip
+        console.print(table)
+    for path in written:
+        console.print(f"chart: {path}")
+
+
+def _per_platform(path: Path, platform: str | None, several: bool) -> Path:
+    """``share.html`` → ``share-tiktok.html`` when the answer spans several platforms."""
+    return path.with_name(f"{path.stem}-{platform}{path.suffix}") if several and platform else path
 
 
 def _pct(value: float | None) -> str:
