@@ -18,7 +18,7 @@ import orjson
 from tagpulse.analysis.charts import _write_atomic, series_colors
 from tagpulse.errors import InputError
 
-__all__ = ["AREA_DATA_ID", "write_stacked_area"]
+__all__ = ["AREA_DATA_ID", "area_svg", "write_stacked_area"]
 
 AREA_DATA_ID = "tagpulse-area-data"
 _W, _H = 900.0, 420.0
@@ -96,6 +96,11 @@ def _svg(labels: Sequence[str], shares: Shares, title: str) -> str:
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def area_svg(labels: Sequence[str], shares: Shares, *, title: str) -> str:
+    """The stacked area chart as an inline SVG element."""
+    return _svg(labels, shares, title)
 
 
 def write_stacked_area(

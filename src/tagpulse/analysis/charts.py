@@ -28,6 +28,7 @@ __all__ = [
     "GROWTH",
     "MAX_COUNT",
     "chart_json",
+    "chart_svg",
     "series_colors",
     "write_chart",
     "write_chart_html",
@@ -438,6 +439,22 @@ def _script_json(text: str) -> str:
     # '<', '>' and '&' only occur inside JSON strings, where \\uXXXX means the same character;
     # escaping them means no '</script>' or '<!--' can end or confuse the script element.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def chart_svg(
+    series: Series,
+    *,
+    title: str,
+    interval_s: int,
+    log_scale: bool = False,
+    measure: str = MAX_COUNT,
+    svg_id: str = "tagpulse-chart",
+) -> str:
+    """The chart as an inline SVG element (for pages that hold several charts: give each its
+    own ``svg_id``)."""
+    headline = _headline(title, interval_s, log_scale, measure)
+    svg = _svg(series, headline=headline, interval_s=interval_s, log_scale=log_scale)
+    return svg.replace('id="tagpulse-chart"', f'id="{html.escape(svg_id)}"', 1)
 
 
 def write_chart_html(

@@ -13,7 +13,7 @@ import orjson
 from tagpulse.analysis.charts import _write_atomic, series_colors
 from tagpulse.errors import InputError
 
-__all__ = ["PIE_DATA_ID", "write_pie"]
+__all__ = ["PIE_DATA_ID", "pie_svg", "write_pie"]
 
 PIE_DATA_ID = "tagpulse-pie-data"
 _R = 150.0
@@ -58,6 +58,11 @@ def _svg(values: Sequence[tuple[str, float]], title: str) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def pie_svg(values: Sequence[tuple[str, float]], *, title: str) -> str:
+    """The pie as an inline SVG element."""
+    return _svg(values, title)
 
 
 def write_pie(values: Sequence[tuple[str, float]], out: Path, *, title: str) -> Path:
