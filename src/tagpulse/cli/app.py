@@ -6,6 +6,7 @@ import typer
 
 from tagpulse.cli import demo, insights, lake, maintenance, sandbox, users
 from tagpulse.cli.imports import import_command
+from tagpulse.cli.serve import serve
 from tagpulse.cli.status import status
 from tagpulse.cli.track import track
 
@@ -27,6 +28,7 @@ app.command()(lake.compact)
 app.command()(maintenance.reparse)
 app.command()(maintenance.forget)
 app.command()(demo.demo)
+app.command()(serve)
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(insights.app, name="insights")
 app.add_typer(users.users_app, name="users")

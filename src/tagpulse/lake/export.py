@@ -44,6 +44,7 @@ __all__ = [
     "EXPORT_TABLES",
     "ExportFormat",
     "ExportResult",
+    "csv_batch",
     "es_index_template",
     "export_table",
     "template_path",
@@ -205,6 +206,10 @@ def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
             )
         columns.append(column)
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+#: Public name for other writers of CSV (the API's streamed exports).
+csv_batch = _csv_batch
 
 
 def _write_csv(schema: pa.Schema, batches: Iterable[pa.RecordBatch], tmp: Path, _index: str) -> int:
