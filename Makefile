@@ -29,7 +29,8 @@ lint: env
 	$(RUN) mypy
 
 test: env lint
-	$(RUN) pytest -n $(PYTEST_WORKERS) --durations=15
+	./scripts/ensure-chromium.sh
+	TAGPULSE_REQUIRE_BROWSER=1 $(RUN) pytest -n $(PYTEST_WORKERS) --durations=15
 
 test-fast: env
 	$(RUN) pytest -n $(PYTEST_WORKERS) -m "not slow"

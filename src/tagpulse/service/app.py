@@ -7,10 +7,12 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from tagpulse.config import Settings
 from tagpulse.lake.query import LakeQuery
@@ -21,6 +23,10 @@ from tagpulse.service.watchlists import WatchlistStore
 __all__ = ["ServiceOptions", "create_app"]
 
 API = "/api/v1"
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -104,6 +110,9 @@ def create_app(settings: Settings, options: ServiceOptions | None = None) -> Fas
         else:
             response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not request.url.path.startswith(API):
+            response.headers.setdefault("Content-Security-Policy", _CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
@@ -115,4 +124,7 @@ def create_app(settings: Settings, options: ServiceOptions | None = None) -> Fas
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
     for router in (routes_manage.router, routes_data.router, routes_insights.router):
         app.include_router(router, prefix=API)
+    # The dashboard: static files shipped in the package, drawn from the API's JSON.
+    static = resources.files("tagpulse.service") / "static"
+    app.mount("/", StaticFiles(directory=str(static), html=True), name="dashboard")
     return app
