@@ -197,3 +197,30 @@ def test_metrics_count_requests_without_secrets(api: Api) -> None:
         text = client.get("/metrics").text
     assert 'route="/workspaces/{workspace}/watchlist",status="200"' in text
     assert all(key.split("_", 2)[2] not in text for key in api.keys.values())
+
+
+def test_timeline_answers_are_reused_for_the_cache_ttl_only(tmp_path: Path) -> None:
+    import httpx
+
+    from tagpulse.lake.tables import LakeWriter
+    from tagpulse.records import HashtagSnapshot
+    from tagpulse.service.watchlists import WatchlistStore
+    from tests.service.conftest import T0
+
+    build_lake(tmp_path)
+    store = WatchlistStore(tmp_path / "catalog.sqlite")
+    store.create_user("ana", "correct horse battery", workspace="brand", role="viewer")
+    key = store.create_key("ana", workspace="brand", scope="read")
+    store.add("brand", "nike", interval_s=900, user="t")
+    late = T0.replace(day=3)
+    for ttl, expected_last in ((60.0, 10_000 + 300 * 47), (0.0, 99_999)):
+        for base in start_api(tmp_path, ServiceOptions(cache_ttl_s=ttl)):
+            with httpx.Client(base_url=base + "/api/v1", headers={"X-API-Key": key}) as client:
+                first = client.get("/workspaces/brand/timelines").json()["series"]["nike"]
+                if ttl == 60.0:
+                    snap = HashtagSnapshot("instagram", "nike", 99_999, [], [], late, "a", None)
+                    LakeWriter(tmp_path / "lake").append_snapshots([snap], [late])
+                second = client.get("/workspaces/brand/timelines").json()["series"]["nike"]
+                assert second[-1][1] == expected_last
+                if ttl == 60.0:
+                    assert second == first

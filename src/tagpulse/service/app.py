@@ -39,6 +39,8 @@ class ServiceOptions:
     secure_cookies: bool = True
     #: Where the union of the workspaces' watchlists is written for the collector.
     watchlist_file: Path | None = None
+    #: Seconds a timeline answer is reused for identical requests.
+    cache_ttl_s: float = 5.0
 
 
 @dataclass(slots=True)
@@ -85,6 +87,7 @@ def create_app(settings: Settings, options: ServiceOptions | None = None) -> Fas
     app.state.store = WatchlistStore(settings.catalog_path)
     app.state.lake = LakeQuery(settings.lake_dir)
     app.state.metrics = Metrics()
+    app.state.answers = routes_data.AnswerCache(options.cache_ttl_s)
     app.state.secure_cookies = options.secure_cookies
     limiter = RateLimiter(options.rate_per_minute, options.burst)
 

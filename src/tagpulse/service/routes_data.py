@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -14,7 +16,7 @@ from tagpulse.lake.query import LakeQuery
 from tagpulse.service.deps import WorkspaceAccess, require, store_of
 from tagpulse.service.visibility import Visible, decode_cursor, encode_cursor
 
-__all__ = ["lake_of", "router", "visible_of", "when"]
+__all__ = ["AnswerCache", "lake_of", "router", "visible_of", "when"]
 
 router = APIRouter(prefix="/workspaces/{workspace}", tags=["data"])
 Read = Annotated[WorkspaceAccess, Depends(require("read"))]
@@ -35,10 +37,45 @@ def when(text: str | None, field: str) -> datetime | None:
     return parse_since(text, datetime.now(UTC), field=field) if text else None
 
 
-def _json(request: Request, doc: Any, *, max_age: int = 30) -> Response:
+class AnswerCache:
+    """Recent answers by key for ``ttl_s`` seconds: a dashboard full of clients asking for the
+    same timeline costs one lake query per key and TTL, not one per request. New snapshots
+    arrive every few minutes, so a few seconds of staleness is invisible."""
+
+    def __init__(self, ttl_s: float = 5.0, max_entries: int = 512) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[Any, tuple[float, bytes, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> tuple[bytes, str] | None:
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is None or time.monotonic() - hit[0] > self.ttl_s:
+            return None
+        return hit[1], hit[2]
+
+    def put(self, key: Any, body: bytes) -> tuple[bytes, str]:
+        etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic(), body, etag)
+        return body, etag
+
+
+def _json(
+    request: Request,
+    doc: Any = None,
+    *,
+    cached: tuple[bytes, str] | None = None,
+    max_age: int = 30,
+) -> Response:
     """JSON with an ETag; answers 304 when the client already has this body."""
-    body = orjson.dumps(doc)
-    etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    if cached is None:
+        body = orjson.dumps(doc)
+        cached = body, 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    body, etag = cached
     headers = {"ETag": etag, "Cache-Control": f"private, max-age={max_age}"}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
@@ -60,6 +97,11 @@ def timelines(
     if interval_s < 60:
         raise HTTPException(400, "interval must be one minute or more")
     picked = visible_of(request, access).pick_tags(tags, platform)
+    cache: AnswerCache = request.app.state.answers
+    key = ("timelines", tuple((p, tuple(ts)) for p, ts in picked.items()), interval_s, since, until)
+    hit = cache.get(key)
+    if hit is not None:
+        return _json(request, cached=hit)
     start, end = when(since, "since"), when(until, "until")
     series: dict[str, list[list[Any]]] = {}
     several = len(picked) > 1
@@ -69,9 +111,10 @@ def timelines(
             platform=plat,
         )  # fmt: skip
         for label, points in found.items():
-            key = f"{plat}:{label}" if several else label
-            series[key] = [[at.isoformat(), count] for at, count in points]
-    return _json(request, {"interval_s": interval_s, "series": series})
+            shown = f"{plat}:{label}" if several else label
+            series[shown] = [[at.isoformat(), count] for at, count in points]
+    doc = {"interval_s": interval_s, "series": series}
+    return _json(request, cached=cache.put(key, orjson.dumps(doc)))
 
 
 @router.get("/snapshots")
