@@ -260,3 +260,8 @@ def spikes(
 
 def _z(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
+
+
+from tagpulse.cli import insights_influencers  # noqa: E402  (registers on the app above)
+
+insights_influencers.register(app)
