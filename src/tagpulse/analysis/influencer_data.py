@@ -6,11 +6,14 @@ posts (latest observation), their follower counts over time, and the interaction
   (profiles, post owners, edge ends; the latest pair wins after a rename), so a caption's
   ``@mention`` and a liker's id land on the same node.
 * **Posts** in the period (their ``taken_at``, else when first seen, in ``[since, until)``), each
-  at its latest observation before ``until``. Only posts carrying one of the tags make an
-  account a candidate; every post in the period feeds the graph's mentions.
-* **Followers**: every profile observation before ``until`` (jumps need the history).
+  at its latest observation (however late it was collected: a post's counts settle over days).
+  Only posts carrying one of the tags make an account a candidate; every post in the period
+  feeds the graph's mentions.
+* **Followers**: every profile observation (jumps need the history, even outside the period);
+  the ranking reads the count at the period's end (see :meth:`AccountActivity.followers_at`).
 * **Graph**: one weighted directed edge per (src, dst), its weight the number of distinct
-  interactions (one per kind and post) seen in the period: the ``edges`` table's likes,
+  interactions (one per kind and post) in the period — an interaction on a post belongs to the
+  post's time, any other to when it was seen: the ``edges`` table's likes,
   comments, mentions, tags, reposts and quotes, plus the mentions in the posts' own records (the
   collector links caption mentions only when it saw the owner; an import may not link them at
   all). Follows are left out: they measure reach, which has its own part in the ranking.
@@ -69,7 +72,14 @@ class AccountActivity:
     account: str
     handle: str | None = None
     posts: list[PostStats] = field(default_factory=list)
-    followers: list[FollowerObservation] = field(default_factory=list)
+    followers: list[FollowerObservation] = field(default_factory=list)  # oldest first
+
+    def followers_at(self, until: datetime | None) -> int | None:
+        """The latest count observed before ``until`` (else the earliest after it)."""
+        before = [o for o in self.followers if until is None or o.at < until]
+        if before:
+            return before[-1].followers
+        return self.followers[0].followers if self.followers else None
 
 
 @dataclass(slots=True)
@@ -148,7 +158,7 @@ def _posts(
     until: datetime | None,
     platform: str | None,
 ) -> list[dict[str, Any]]:
-    where, params = _where("collected_at", None, until, platform)
+    where, params = _where("collected_at", None, None, platform)
     tagged = "list_has_any(hashtags, ?::VARCHAR[])" if tags else "TRUE"
     outer, outer_params = _where("posted_at", since, until, None)
     return query.rows(
@@ -210,15 +220,21 @@ def load_influencer_data(
                 row["media_type"] in _VIDEO,
             )
         )  # fmt: skip
-    _add_followers(query, names, accounts, until, platform)
+    _add_followers(query, names, accounts, platform)
     for activity in accounts.values():
         activity.handle = activity.handle or names.handle(activity.platform, activity.account)
     if kinds:
-        where, params = _where("seen_at", since, until, platform)
+        where, params = _where("coalesce(p.posted_at, e.seen_at)", since, until, None)
+        if platform:
+            where += " AND e.platform = ?"
+            params.append(platform)
         marks = ",".join("?" for _ in kinds)
         for row in query.rows(
-            "SELECT DISTINCT platform, kind, src, dst, coalesce(post_id, '') AS post_id "
-            f"FROM edges_all WHERE kind IN ({marks}) AND {where}",
+            "SELECT DISTINCT e.platform, e.kind, e.src, e.dst, coalesce(e.post_id, '') AS post_id "
+            "FROM edges_all e LEFT JOIN (SELECT platform, post_id, "
+            "  coalesce(min(taken_at), min(collected_at)) AS posted_at FROM posts_all "
+            "  GROUP BY ALL) p ON e.platform = p.platform AND e.post_id = p.post_id "
+            f"WHERE e.kind IN ({marks}) AND {where}",
             [*kinds, *params],
         ):
             plat = row["platform"]
@@ -235,10 +251,9 @@ def _add_followers(
     query: LakeQuery,
     names: _Names,
     accounts: dict[tuple[str, str], AccountActivity],
-    until: datetime | None,
     platform: str | None,
 ) -> None:
-    where, params = _where("collected_at", None, until, platform)
+    where, params = _where("collected_at", None, None, platform)
     rows = query.rows(
         "SELECT DISTINCT platform, user_id, handle, collected_at, followers FROM profiles_all "
         f"WHERE followers IS NOT NULL AND {where} ORDER BY collected_at",

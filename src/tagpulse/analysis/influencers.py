@@ -3,7 +3,8 @@
 For each account with a post carrying one of the tags in the period (see
 :mod:`influencer_data` for what is read):
 
-* **reach** — followers at the latest profile observation before ``until``;
+* **reach** — followers at the latest profile observation before ``until`` (else the first
+  after it);
 * **engagement** — the median over its tagged posts of ``(likes + comments + w * views) /
   followers``, each post at its latest observation; views count only for video and reels, with
   ``w = view_weight`` (0.05: twenty views weigh as much as one like — a view costs a swipe, a
@@ -237,7 +238,7 @@ def rank_influencers(
     end = until or data.last_post
     period = (start, end) if start is not None and end is not None else None
     ranks, nodes = _pagerank_of(data, options.damping)
-    followers = [a.followers[-1].followers if a.followers else None for a in accounts]
+    followers = [a.followers_at(until) for a in accounts]
     rates = [
         engagement_rate(a.posts, f, options.view_weight)
         for a, f in zip(accounts, followers, strict=True)
