@@ -71,7 +71,9 @@ def test_follower_counts_follow_the_graph_over_time(social: SocialWorld) -> None
     grew = 0
     for account in social.accounts:
         followers = social.followers(account, t)
-        assert social.follower_count(account, t) == len(followers) * scale
+        bought = social.bought_followers(account, t)
+        assert social.follower_count(account, t) == len(followers) * scale + bought
+        assert bought == 0 or account.idx in social.bought
         assert all(not f.deleted(t) for f in followers)
         later = social.follower_count(account, t + 14 * DAY)
         grew += later > social.follower_count(account, t)

@@ -257,9 +257,10 @@ class _Routes:
         if account is None:
             return json_reply(200, {"data": {"viewer": {}, "user": None}, "status": "ok"})
         edges = self.world.follow_edges(account, now, kind)
-        config = self.world.config
-        scale = config.follower_scale if kind == "followers" else config.following_scale
-        count = len(edges) * scale
+        if kind == "followers":
+            count = self.world.follower_count(account, now)  # bought followers included
+        else:
+            count = len(edges) * self.world.config.following_scale
         first = _first(variables, 24)
         if account.is_private:
             edges = []

@@ -13,6 +13,8 @@ week ("chunk", aligned on the world's start) of one account at a time, from a ge
 * a post has a latent sentiment (the account's mood plus noise) that its caption's words and
   emoji follow, 0-4 hashtags (the account's interests among the hashtag world's tags, plus
   generic ones), mentions of accounts it follows, a language (the account's, or English);
+* a few accounts buy followers once (:mod:`social_bought`): their follower count jumps, their
+  engagement does not (it comes from in-world followers and the audience they stand for);
 * engagement grows with the post's age ``a`` as ``1 - exp(-a / tau)`` towards final values:
   in-world likers (followers at posting time who like with a probability set by the engagement
   rate, each at ``taken_at + Exp(tau)``) plus external likes (the followers the scale stands for,
@@ -38,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tagpulse.platforms.sandbox.media_ids import media_pk, owner_shard, taken_at_of
+from tagpulse.platforms.sandbox.social_bought import BoughtFollowers, draw_bought_followers
 from tagpulse.platforms.sandbox.social_graph import (
     SocialAccount,
     SocialConfig,
@@ -176,6 +179,10 @@ class SocialWorld:
         graph: SocialGraph = build_graph(seed, self.start, self.config, tags)
         self.graph = graph
         self.accounts = graph.accounts
+        #: Accounts that buy followers (by index): the ground truth of fake audiences.
+        self.bought: dict[int, BoughtFollowers] = draw_bought_followers(
+            seed, self.start, graph, self.config
+        )
         self._by_pk = {account.pk: account for account in self.accounts}
         self._by_handle: dict[str, SocialAccount] = {}
         for account in self.accounts:
@@ -235,7 +242,14 @@ class SocialWorld:
         return [other for _, other in self.follow_edges(account, t, "following")]
 
     def follower_count(self, account: SocialAccount, t: float) -> int:
-        return len(self.followers(account, t)) * self.config.follower_scale
+        """The reported count: in-world followers times the scale, plus any bought ones."""
+        real = len(self.followers(account, t)) * self.config.follower_scale
+        return real + self.bought_followers(account, t)
+
+    def bought_followers(self, account: SocialAccount, t: float) -> int:
+        """Followers ``account`` bought by ``t`` (they never engage; 0 for most accounts)."""
+        bought = self.bought.get(account.idx)
+        return bought.count if bought is not None and t >= bought.at else 0
 
     def following_count(self, account: SocialAccount, t: float) -> int:
         return len(self.following(account, t)) * self.config.following_scale

@@ -15,6 +15,8 @@ Built at once from the seed (a few milliseconds for the default 300 accounts):
 * about 5 % of accounts are private, 2 % are deleted at some time around the world's start
   (they vanish: profile not found, gone from every follower list), 2 % change their handle;
   the most followed ~3 % are verified.
+
+A few accounts also buy followers (:mod:`social_bought`, drawn from a stream of its own).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class SocialConfig:
     ``follower_scale``: every in-world follower stands for this many real ones, so the reported
     follower count is the number of in-world followers at that time times the scale (1 makes
     the follower lists complete). ``following_scale`` does the same for following counts.
+    ``bought_share``: the share of accounts that buy followers once (see :mod:`social_bought`).
     """
 
     n_accounts: int = 300
@@ -70,6 +73,7 @@ class SocialConfig:
     viral_share: float = 0.015
     hidden_likes_share: float = 0.03
     webp_share: float = 0.05
+    bought_share: float = 0.015
 
     def __post_init__(self) -> None:
         if not 2 <= self.n_accounts <= 1_000_000:
@@ -83,6 +87,7 @@ class SocialConfig:
             "viral_share",
             "hidden_likes_share",
             "webp_share",
+            "bought_share",
         ):
             share = float(getattr(self, name))
             if not 0.0 <= share <= 1.0:

@@ -23,7 +23,8 @@ __all__ = [
 ]
 
 
-def _account_facts(account: SocialAccount) -> dict[str, Any]:
+def _account_facts(world: SocialWorld, account: SocialAccount) -> dict[str, Any]:
+    bought = world.bought.get(account.idx)
     return {
         "id": account.id,
         "username": account.username,
@@ -41,6 +42,8 @@ def _account_facts(account: SocialAccount) -> dict[str, Any]:
         "influencer": account.influencer,
         "posts_per_week": round(account.posts_per_week, 3),
         "engagement_rate": round(account.engagement_rate, 5),
+        # A fake audience: when the account bought followers and how many (None: never).
+        "bought_followers": None if bought is None else {"at": bought.at, "count": bought.count},
     }
 
 
@@ -54,7 +57,7 @@ def profile_truth(world: SocialWorld, handle: str, t: float) -> dict[str, Any] |
     if known is None:
         return None
     account, state = world.resolve(handle, t)
-    facts = _account_facts(known)
+    facts = _account_facts(world, known)
     facts.update({"asked": handle, "t": t, "state": state, "username_at_t": None})
     facts.update({"followers": None, "following": None, "posts": None})
     if account is not None:
@@ -63,7 +66,8 @@ def profile_truth(world: SocialWorld, handle: str, t: float) -> dict[str, Any] |
         facts.update(
             {
                 "username_at_t": account.username_at(t),
-                "followers": len(followers) * world.config.follower_scale,
+                "followers": world.follower_count(account, t),
+                "followers_bought": world.bought_followers(account, t),
                 "following": len(following) * world.config.following_scale,
                 "followers_in_world": len(followers),
                 "following_in_world": len(following),
@@ -154,6 +158,6 @@ def follow_truth(world: SocialWorld, handle: str, t: float, kind: str) -> dict[s
 def users_listing(world: SocialWorld) -> list[dict[str, Any]]:
     """Every account's lasting facts (to pick accounts to watch in tests and demos)."""
     return [
-        _account_facts(account) | {"followers_in_world_ever": len(world.graph.followers[i])}
+        _account_facts(world, account) | {"followers_in_world_ever": len(world.graph.followers[i])}
         for i, account in enumerate(world.accounts)
     ]

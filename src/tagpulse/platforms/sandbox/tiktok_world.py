@@ -124,10 +124,11 @@ class TikTokView:
         videos = social.post_count(account, t)
         followers = social.followers(account, t)
         following = {other.idx for other in social.following(account, t)}
-        follower_count = len(followers) * social.config.follower_scale
-        hearts = int(videos * follower_count * account.engagement_rate)
+        # Hearts come from the real audience; bought followers never like anything.
+        real_followers = len(followers) * social.config.follower_scale
+        hearts = int(videos * real_followers * account.engagement_rate)
         return {
-            "followerCount": follower_count,
+            "followerCount": social.follower_count(account, t),
             "followingCount": len(following) * social.config.following_scale,
             "heart": hearts,
             "heartCount": hearts,
