@@ -17,6 +17,7 @@ MEASURES = {
     "chart query",
     "collector vs budget",
     "import zeeschuimer",
+    "forecast accuracy",
 }
 
 
