@@ -29,6 +29,7 @@ BENCHMARKS = (
     "bench_collector",
     "bench_import",
     "bench_api",
+    "bench_forecast",
 )
 
 

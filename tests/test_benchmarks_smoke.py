@@ -18,6 +18,7 @@ MEASURES = {
     "collector vs budget",
     "import zeeschuimer",
     "API timeline load",
+    "forecast accuracy",
 }
 
 
