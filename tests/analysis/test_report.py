@@ -60,7 +60,7 @@ def test_report_sections_carry_the_insights_numbers(home: Path, tmp_path: Path) 
     scope = ReportScope(["nike", "adidas"], None, None, None, 6 * 3600, "Brands")
     out = tmp_path / "r.html"
     sections = write_report(query, scope, out, BASE_SECTIONS)
-    assert [s.key for s in sections] == ["timeline", "share", "spikes"]
+    assert [s.key for s in sections] == ["timeline", "share", "spikes", "influencers", "forecast"]
     page = out.read_text()
     data = _data(page)["sections"]
     assert isinstance(data, dict)

@@ -13,7 +13,7 @@ import orjson
 from tagpulse.analysis.charts import _write_atomic, series_colors
 from tagpulse.errors import InputError
 
-__all__ = ["BARS_DATA_ID", "write_bars"]
+__all__ = ["BARS_DATA_ID", "bars_svg", "write_bars"]
 
 BARS_DATA_ID = "tagpulse-bars-data"
 _LABEL_W = 220.0
@@ -69,6 +69,12 @@ def _svg(rows: Rows, segments: Sequence[str], title: str, unit: str) -> str:
         parts.append(f'<text x="{x + 6:.2f}" y="{y + 15:.0f}" font-size="12">{total:.1f}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def bars_svg(rows: Rows, segments: Sequence[str], *, title: str, unit: str = "points") -> str:
+    """The stacked bars as an inline SVG element."""
+    _check(rows, segments)
+    return _svg(rows, segments, title, unit)
 
 
 def write_bars(

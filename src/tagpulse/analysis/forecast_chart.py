@@ -28,7 +28,7 @@ from tagpulse.analysis.forecast import TagForecast
 from tagpulse.analysis.timeline import describe_interval
 from tagpulse.errors import InputError
 
-__all__ = ["FORECAST_DATA_ID", "forecast_chart_json", "write_forecast_chart"]
+__all__ = ["FORECAST_DATA_ID", "forecast_chart_json", "forecast_svg", "write_forecast_chart"]
 
 FORECAST_DATA_ID = "tagpulse-forecast-data"
 _WIDTH = 960
@@ -155,7 +155,12 @@ def _headline(forecasts: Sequence[TagForecast], title: str) -> str:
     return f"{title} · new posts per {describe_interval(forecasts[0].interval_s)} (UTC)"
 
 
-def _page(forecasts: Sequence[TagForecast], title: str) -> str:
+def forecast_svg(forecasts: Sequence[TagForecast], *, title: str) -> str:
+    """The panels as an inline SVG element (the report embeds it)."""
+    return "\n".join(_svg_lines(forecasts, title))
+
+
+def _svg_lines(forecasts: Sequence[TagForecast], title: str) -> list[str]:
     headline = _headline(forecasts, title)
     height = _TOP + len(forecasts) * (_PANEL + _GAP) + 10
     colors = series_colors(len(forecasts))
@@ -168,6 +173,12 @@ def _page(forecasts: Sequence[TagForecast], title: str) -> str:
     for i, (forecast, color) in enumerate(zip(forecasts, colors, strict=True)):
         body += _panel(forecast, _TOP + 20 + i * (_PANEL + _GAP), color)
     body.append("</svg>")
+    return body
+
+
+def _page(forecasts: Sequence[TagForecast], title: str) -> str:
+    headline = _headline(forecasts, title)
+    body = _svg_lines(forecasts, title)
     data = forecast_chart_json(forecasts, title=title)
     safe = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return "\n".join(

@@ -5,16 +5,30 @@ from __future__ import annotations
 import html
 
 from tagpulse.analysis.area import area_svg
+from tagpulse.analysis.bars import bars_svg
 from tagpulse.analysis.charts import chart_svg
+from tagpulse.analysis.forecast import forecast_tags
+from tagpulse.analysis.forecast_backtest import MODEL, SEASONAL_NAIVE
+from tagpulse.analysis.forecast_chart import forecast_svg
+from tagpulse.analysis.influencers import PARTS, rank_influencers
 from tagpulse.analysis.insights_timeline import tag_timelines
 from tagpulse.analysis.pie import pie_svg
 from tagpulse.analysis.report import ReportScope, Section, SectionBuilder, html_table
 from tagpulse.analysis.share import share_by_platform
 from tagpulse.analysis.spikes import find_spikes
 from tagpulse.analysis.timeline import describe_interval
+from tagpulse.errors import InputError
 from tagpulse.lake.query import LakeQuery
 
-__all__ = ["BASE_SECTIONS", "note", "share_section", "spikes_section", "timeline_section"]
+__all__ = [
+    "BASE_SECTIONS",
+    "forecast_section",
+    "influencers_section",
+    "note",
+    "share_section",
+    "spikes_section",
+    "timeline_section",
+]
 
 
 def note(text: str) -> str:
@@ -137,5 +151,72 @@ def spikes_section(query: LakeQuery, scope: ReportScope, top: int = 10) -> Secti
     return Section("spikes", "Spikes", body, data)
 
 
+def influencers_section(query: LakeQuery, scope: ReportScope, top: int = 15) -> Section:
+    result = rank_influencers(
+        query, scope.tags, since=scope.since, until=scope.until, platform=scope.platform
+    )
+    shown = result.accounts[:top]
+    if not shown:
+        return Section("influencers", "Influencers", note("No accounts posted with these tags."))
+    chart = bars_svg(
+        [(f"{a.rank}. {a.label}" + (" ⚠" if a.flags else ""), [p.points for p in a.parts])
+         for a in shown],
+        list(PARTS), title="Score by part",
+    )  # fmt: skip
+    rows = [
+        [a.rank, a.label, a.followers, a.engagement_rate, a.consistency, a.centrality, a.score,
+         "; ".join(f.reason for f in a.flags) or ""]
+        for a in shown
+    ]  # fmt: skip
+    table = html_table(
+        ["rank", "account", "followers", "engagement/follower", "consistency", "centrality",
+         "score", "suspicious audience"],
+        rows,
+    )  # fmt: skip
+    flagged = [a for a in result.accounts if a.flags]
+    data = {
+        "top": [{"account": a.label, "score": a.score} for a in shown],
+        "flagged": [a.label for a in flagged],
+    }
+    return Section("influencers", "Influencers", chart + table, data)
+
+
+def forecast_section(query: LakeQuery, scope: ReportScope, days: int = 7) -> Section:
+    try:
+        forecasts = forecast_tags(
+            query, scope.tags, days=days, until=scope.until, platform=scope.platform
+        )
+    except InputError as exc:
+        return Section("forecast", "Forecast", note(f"No forecast: {exc}"))
+    if not forecasts:
+        return Section("forecast", "Forecast", note("No counts to forecast from."))
+    rows, data = [], {}
+    for f in forecasts:
+        last = f.days[-1]
+        model = f.backtest.score(MODEL)
+        naive = f.backtest.score(SEASONAL_NAIVE)
+        band = f"{last.count_low:,.0f}–{last.count_high:,.0f}"
+        rows.append([
+            "#" + f.label, f.last_count, last.count, band, model.mase, naive.mase,
+            "yes" if f.beats_baselines else "no",
+        ])  # fmt: skip
+        data[f.label] = {
+            "count": last.count, "low": last.count_low, "high": last.count_high,
+            "beats_baselines": f.beats_baselines,
+        }  # fmt: skip
+    body = forecast_svg(forecasts, title=f"Forecast, next {days} days") + html_table(
+        ["tag", "count now", f"in {days} days", f"{forecasts[0].level:.0%} interval",
+         "MASE model", "MASE seasonal naive", "beats baselines"],
+        rows,
+    )  # fmt: skip
+    return Section("forecast", f"Forecast (next {days} days)", body, data)
+
+
 #: The sections every report has, in order; others are appended as insights are added.
-BASE_SECTIONS: list[SectionBuilder] = [timeline_section, share_section, spikes_section]
+BASE_SECTIONS: list[SectionBuilder] = [
+    timeline_section,
+    share_section,
+    spikes_section,
+    influencers_section,
+    forecast_section,
+]
