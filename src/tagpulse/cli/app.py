@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tagpulse.cli import demo, insights, lake, maintenance, sandbox
+from tagpulse.cli.enrich import enrich
 from tagpulse.cli.imports import import_command
 from tagpulse.cli.status import status
 from tagpulse.cli.track import track
@@ -27,6 +28,7 @@ app.command()(lake.compact)
 app.command()(maintenance.reparse)
 app.command()(maintenance.forget)
 app.command()(demo.demo)
+app.command()(enrich)
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(insights.app, name="insights")
 

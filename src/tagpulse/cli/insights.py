@@ -260,3 +260,8 @@ def spikes(
 
 def _z(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
+
+
+from tagpulse.cli.insights_sentiment import register as _register_sentiment  # noqa: E402
+
+_register_sentiment(app)
