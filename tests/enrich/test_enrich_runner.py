@@ -149,9 +149,13 @@ def test_forget_removes_post_text_rows(tmp_path: Path, model: TextModel) -> None
     enrich_text(settings, model=model)
     query = LakeQuery(tmp_path / "lake")
     before = query.rows("SELECT owner_id, kind, post_id FROM post_text")
-    alice_posts = {r["post_id"] for r in before if r["owner_id"] == "1001" and r["kind"] == "caption"}
+    alice_posts = {
+        r["post_id"] for r in before if r["owner_id"] == "1001" and r["kind"] == "caption"
+    }
     assert alice_posts and len(before) == 40
-    summary = forget_account(tmp_path / "lake", Catalog(settings.catalog_path), "instagram", "alice")
+    summary = forget_account(
+        tmp_path / "lake", Catalog(settings.catalog_path), "instagram", "alice"
+    )
     assert summary.rows_removed.get("post_text") == 2 * len(alice_posts)  # captions + comments
     after = query.rows("SELECT owner_id, post_id FROM post_text_all")
     assert all(r["owner_id"] != "1001" and r["post_id"] not in alice_posts for r in after)
@@ -173,7 +177,8 @@ def test_cli_export_and_json(tmp_path: Path) -> None:
     assert runner.invoke(app, ["enrich", "--no-text", "--home", str(tmp_path)]).exit_code == 0
     out = tmp_path / "post_text.jsonl"
     result = runner.invoke(
-        app, ["export", "post_text", "--format", "jsonl", "--out", str(out), "--home", str(tmp_path)]
+        app,
+        ["export", "post_text", "--format", "jsonl", "--out", str(out), "--home", str(tmp_path)],
     )
     assert result.exit_code == 0, result.output
     lines = [orjson.loads(x) for x in out.read_bytes().splitlines()]

@@ -46,7 +46,14 @@ def test_labelled_sentences(model: TextModel, name: str, data: list) -> None:  #
 
 def test_methods_follow_the_language(model: TextModel) -> None:
     en, es, fr, emoji, ja, ja_emoji = model.analyse(
-        ["I love this", "Me encanta esta ciudad", "J'adore cette ville", "😍🔥", "最高の一日", "最高の一日 😍"]
+        [
+            "I love this",
+            "Me encanta esta ciudad",
+            "J'adore cette ville",
+            "😍🔥",
+            "最高の一日",
+            "最高の一日 😍",
+        ]
     )
     assert (en.language, en.sentiment_method) == ("en", "vader")
     assert (es.language, es.sentiment_method) == ("es", "lexicon-es")
@@ -86,7 +93,9 @@ def test_emoji_valences_fix_vader(model: TextModel) -> None:
 
 
 def test_keywords() -> None:
-    words = extract_keywords("Golden hour at the old harbour, best seafood restaurant in town", "en")
+    words = extract_keywords(
+        "Golden hour at the old harbour, best seafood restaurant in town", "en"
+    )
     assert "best seafood restaurant" in words and "golden hour" in words
     assert all(w not in ("the", "at", "in") for w in words)
     assert extract_keywords("Una tarde increíble en el mercado de San Miguel", "es")[0] == (
