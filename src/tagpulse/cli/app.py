@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tagpulse.cli import demo, insights, lake, maintenance, sandbox, users
+from tagpulse.cli.enrich import enrich
 from tagpulse.cli.imports import import_command
 from tagpulse.cli.serve import serve
 from tagpulse.cli.status import status
@@ -29,6 +30,7 @@ app.command()(maintenance.reparse)
 app.command()(maintenance.forget)
 app.command()(demo.demo)
 app.command()(serve)
+app.command()(enrich)
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(insights.app, name="insights")
 app.add_typer(users.users_app, name="users")

@@ -17,7 +17,12 @@ from tagpulse.analysis.pie import write_pie
 from tagpulse.analysis.share import share_by_platform
 from tagpulse.analysis.spikes import find_spikes
 from tagpulse.analysis.timeline import describe_interval, parse_duration, parse_since
-from tagpulse.cli import insights_forecast, insights_influencers, insights_report
+from tagpulse.cli import (
+    insights_forecast,
+    insights_influencers,
+    insights_report,
+    insights_sentiment,
+)
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.lake.query import LakeQuery
 
@@ -296,4 +301,5 @@ def _z(value: float | None) -> str:
 
 insights_influencers.register(app)
 insights_forecast.register(app)
+insights_sentiment.register(app)
 insights_report.register(app)

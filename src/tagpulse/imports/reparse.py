@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 
 from tagpulse.imports.reparse_parsers import Rebuilt, parser_for
 from tagpulse.lake.catalog import Catalog
+from tagpulse.lake.derived import DERIVED_TABLES
 from tagpulse.lake.maintenance import compaction_locks, maintenance_lock, swap_directories
 from tagpulse.lake.raw import envelope_from_json, raw_files, read_raw_file
 from tagpulse.lake.schemas import ENTITY_TABLES, observation_key
@@ -205,7 +206,7 @@ def _carry_over(old: Path, rebuilder: _Rebuilder, summary: ReparseSummary) -> No
     observed = pa.array(sorted(rebuilder.observed), pa.string())
     for table_dir in sorted(p for p in old.iterdir() if p.is_dir()):
         table = table_dir.name
-        if table not in SCHEMAS:
+        if table not in SCHEMAS or table in DERIVED_TABLES:
             # A table reparse does not build (a derived one): kept file for file.
             for f in table_dir.rglob("[!.]*.parquet"):
                 target = writer.root / f.relative_to(old)

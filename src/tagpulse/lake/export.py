@@ -33,6 +33,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from tagpulse.errors import InputError, StorageError
+from tagpulse.lake.derived import DERIVED_TABLES
 from tagpulse.lake.query import LakeQuery
 from tagpulse.lake.schemas import POSTS, TAG_COUNTS
 from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, SCHEMAS, id_column
@@ -139,6 +140,8 @@ def time_column(table: str) -> str:
     """The time a row's ``--since``/``--until`` bound: when it was seen, or a count's bucket."""
     if table == TAG_COUNTS:
         return "bucket_start"
+    if table in DERIVED_TABLES:
+        return DERIVED_TABLES[table].date_column
     return "seen_at" if "seen_at" in SCHEMAS[table].names else "collected_at"
 
 

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tagpulse.errors import StorageError
+from tagpulse.lake.derived import DERIVED_TABLES
 from tagpulse.lake.privacy import WriteSession, load_policy
 from tagpulse.lake.pseudonymise import PseudonymMemory
 from tagpulse.lake.schemas import ENTITY_TABLES, records_to_table
@@ -74,9 +75,11 @@ HASHTAG_SNAPSHOT_SCHEMA = pa.schema(
     ]  # type: ignore[arg-type]  # pyarrow-stubs mistypes mixed field lists
 )
 
-SCHEMAS: dict[str, pa.Schema] = {HASHTAG_SNAPSHOTS: HASHTAG_SNAPSHOT_SCHEMA} | {
-    name: spec.schema for name, spec in ENTITY_TABLES.items()
-}
+SCHEMAS: dict[str, pa.Schema] = (
+    {HASHTAG_SNAPSHOTS: HASHTAG_SNAPSHOT_SCHEMA}
+    | {name: spec.schema for name, spec in ENTITY_TABLES.items()}
+    | {name: derived.schema for name, derived in DERIVED_TABLES.items()}
+)
 
 
 def schema_of(table: str) -> pa.Schema:

@@ -29,6 +29,7 @@ here are what the server answers, computed independently of any request.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import hashlib
 import math
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tagpulse.platforms.sandbox.media_ids import media_pk, owner_shard, taken_at_of
+from tagpulse.platforms.sandbox.sentiment_shift import DEFAULT_SENTIMENT_SHIFT, SentimentShift
 from tagpulse.platforms.sandbox.social_bought import BoughtFollowers, draw_bought_followers
 from tagpulse.platforms.sandbox.social_graph import (
     SocialAccount,
@@ -96,6 +98,8 @@ class SocialPost:
     viral: bool
     popularity: float
     video_duration: float
+    #: Turned negative by the world's sentiment shift (:mod:`sentiment_shift`).
+    sentiment_shifted: bool = False
 
     @property
     def media_type(self) -> int:
@@ -171,10 +175,12 @@ class SocialWorld:
         start: float,
         tags: tuple[str, ...] = (),
         config: SocialConfig | None = None,
+        sentiment_shift: SentimentShift | None = DEFAULT_SENTIMENT_SHIFT,
     ) -> None:
         self.seed = seed
         self.start = float(start)
         self.config = config or SocialConfig()
+        self.sentiment_shift = sentiment_shift
         self.tags = tags
         graph: SocialGraph = build_graph(seed, self.start, self.config, tags)
         self.graph = graph
@@ -329,7 +335,7 @@ class SocialWorld:
                 if not other.deleted(taken_at):
                     mentions.append(other.username_at(taken_at))
         viral = rng.random() < self.config.viral_share
-        return SocialPost(
+        post = SocialPost(
             pk=pk,
             owner=account.idx,
             taken_at=taken_at,
@@ -348,6 +354,18 @@ class SocialWorld:
             popularity=rng.lognormvariate(0.0, 0.5) * (rng.uniform(8.0, 40.0) if viral else 1.0),
             video_duration=round(rng.uniform(5.0, 90.0), 3) if kind in ("video", "reel") else 0.0,
         )
+        shift = self.sentiment_shift
+        drawn = (
+            shift.draw(self.seed, str(pk), self.start, taken_at, post.hashtags) if shift else None
+        )
+        if drawn is not None:
+            # Its own generator: the post's other draws (above) are what they were.
+            shift_rng, value = drawn
+            caption = make_social_caption(shift_rng, language, value, tags, mentions)
+            post = dataclasses.replace(
+                post, sentiment=value, caption=caption, sentiment_shifted=True
+            )
+        return post
 
     def post(self, pk: int) -> SocialPost | None:
         """The post (or carousel parent of a child id) with media id ``pk``, at any time."""

@@ -97,6 +97,7 @@ def post_truth(world: SocialWorld, post: SocialPost, t: float) -> dict[str, Any]
         "language": post.language,
         "sentiment": post.sentiment,
         "sentiment_label": sentiment_label(post.sentiment),
+        "sentiment_shifted": post.sentiment_shifted,
         "viral": post.viral,
         "likes": world.like_count(post, t),
         "likes_hidden": post.likes_hidden,

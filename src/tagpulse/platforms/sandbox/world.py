@@ -34,8 +34,14 @@ from tagpulse.platforms.sandbox.payloads import (
     media_item,
 )
 from tagpulse.platforms.sandbox.payloads_x import XTokenSpec, default_x_tokens
+from tagpulse.platforms.sandbox.sentiment_shift import (
+    DEFAULT_SENTIMENT_SHIFT,
+    SentimentShift,
+    caption_tags,
+)
 from tagpulse.platforms.sandbox.social import SocialWorld
 from tagpulse.platforms.sandbox.social_graph import SocialConfig
+from tagpulse.platforms.sandbox.social_text import make_social_caption
 
 __all__ = [
     "DAY",
@@ -45,6 +51,7 @@ __all__ = [
     "AccountSpec",
     "Burst",
     "Limits",
+    "SentimentShift",
     "SocialConfig",
     "TagSpec",
     "TokenBucket",
@@ -403,8 +410,10 @@ class World:
         n_authors: int = 240,
         social_config: SocialConfig | None = None,
         x_tokens: Sequence[XTokenSpec] | None = None,
+        sentiment_shift: SentimentShift | None = DEFAULT_SENTIMENT_SHIFT,
     ) -> None:
         self.seed = seed
+        self.sentiment_shift = sentiment_shift
         self.start = float(start)
         specs = list(default_tags() if tags is None else tags)
         self._series: dict[str, _TagSeries] = {}
@@ -436,7 +445,11 @@ class World:
             with self._social_lock:
                 if self._social is None:
                     self._social = SocialWorld(
-                        self.seed, self.start, tuple(self._series), self.social_config
+                        self.seed,
+                        self.start,
+                        tuple(self._series),
+                        self.social_config,
+                        self.sentiment_shift,
                     )
         return self._social
 
@@ -481,6 +494,19 @@ class World:
         language = preferred if rng.random() < 0.6 else author.language
         return author, language
 
+    def _shifted(self, item: dict[str, Any], language: str) -> dict[str, Any]:
+        """A tag page's media item under the sentiment shift: a negative caption (same tags)."""
+        shift = self.sentiment_shift
+        if shift is None:
+            return item
+        text = item["caption"]["text"]
+        tags = caption_tags(text)
+        drawn = shift.draw(self.seed, f"tag:{item['pk']}", self.start, item["taken_at"], tags)
+        if drawn is not None:
+            rng, value = drawn
+            item["caption"]["text"] = make_social_caption(rng, language, value, tags, ())
+        return item
+
     def top_posts(self, tag: str, t: float) -> list[dict[str, Any]]:
         """Nine popular api/v1 media items, fixed for the hour of ``t``, all posted before it."""
         name = self._get(tag).spec.name
@@ -491,7 +517,8 @@ class World:
             author, language = self._author_for(rng, name)
             taken_at = int(hour_start - rng.uniform(HOUR, 3 * DAY))
             popularity = rng.uniform(1.0, 6.0)
-            posts.append(media_item(rng, name, author, taken_at, language, popularity))
+            item = media_item(rng, name, author, taken_at, language, popularity)
+            posts.append(self._shifted(item, language))
         posts.sort(key=lambda item: -int(item["like_count"]))
         return posts
 
@@ -508,5 +535,6 @@ class World:
             taken_at -= rng.expovariate(1.0 / mean_gap)
             author, language = self._author_for(rng, name)
             popularity = rng.uniform(0.05, 0.6)
-            posts.append(media_item(rng, name, author, int(taken_at), language, popularity))
+            item = media_item(rng, name, author, int(taken_at), language, popularity)
+            posts.append(self._shifted(item, language))
         return posts
