@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tagpulse.cli import demo, insights, lake, maintenance, sandbox
+from tagpulse.cli import campaign, demo, insights, lake, maintenance, sandbox
 from tagpulse.cli.imports import import_command
 from tagpulse.cli.status import status
 from tagpulse.cli.track import track
@@ -29,6 +29,7 @@ app.command()(maintenance.forget)
 app.command()(demo.demo)
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(insights.app, name="insights")
+app.add_typer(campaign.app, name="campaign")
 
 
 def main() -> None:
