@@ -13,13 +13,14 @@ import html
 import math
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
+from tagpulse.analysis.chart_marks import Mark, marks_json, svg_marks
 from tagpulse.analysis.timeline import Series, describe_interval
 from tagpulse.errors import InputError, StorageError
 
@@ -88,9 +89,10 @@ def _iso(moment: datetime) -> str:
     return utc.isoformat().replace("+00:00", "Z")
 
 
-def chart_json(series: Series, *, title: str, interval_s: int) -> str:
-    """The chart's data: ``{"title", "interval_s", "series": {label: [[iso8601, count]]}}``."""
-    data = {
+def chart_json(series: Series, *, title: str, interval_s: int, marks: Sequence[Mark] = ()) -> str:
+    """The chart's data: ``{"title", "interval_s", "series": {label: [[iso8601, count]]}}``
+    (and ``"marks": [[iso8601, label]]`` when there are vertical marks)."""
+    data: dict[str, object] = {
         "title": title,
         "interval_s": interval_s,
         "series": {
@@ -98,6 +100,8 @@ def chart_json(series: Series, *, title: str, interval_s: int) -> str:
             for label, points in series.items()
         },
     }
+    if marks:
+        data["marks"] = marks_json(marks)
     return orjson.dumps(data).decode()
 
 
@@ -139,10 +143,12 @@ def write_chart(
     interval_s: int,
     log_scale: bool = False,
     measure: str = MAX_COUNT,
+    marks: Sequence[Mark] = (),
 ) -> Path:
     """Write ``out`` as an HTML page or a PNG, chosen by its suffix; returns ``out``."""
     suffix = out.suffix.lower()
-    kwargs = {"title": title, "interval_s": interval_s, "log_scale": log_scale, "measure": measure}
+    kwargs = {"title": title, "interval_s": interval_s, "log_scale": log_scale, "measure": measure,
+              "marks": marks}  # fmt: skip
     if suffix in (".html", ".htm"):
         return write_chart_html(series, out, **kwargs)  # type: ignore[arg-type]
     if suffix == ".png":
@@ -233,7 +239,9 @@ def _legend_rows(labels: list[str], width: float) -> list[list[int]]:
     return rows
 
 
-def _svg(series: Series, *, headline: str, interval_s: int, log_scale: bool) -> str:
+def _svg(
+    series: Series, *, headline: str, interval_s: int, log_scale: bool, marks: Sequence[Mark] = ()
+) -> str:
     labels = list(series)
     colors = series_colors(len(labels))
     shown = [
@@ -315,6 +323,7 @@ def _svg(series: Series, *, headline: str, interval_s: int, log_scale: bool) -> 
                     f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.5" fill="{color}"/>'
                     for px, py in coords
                 )
+        out.extend(svg_marks(marks, x, (t0, t1), _TOP, plot_bottom))
         out.append(
             f'<line id="tagpulse-guide" x1="0" x2="0" y1="{_TOP}" y2="{plot_bottom}" '
             'style="display:none"/>'
@@ -465,6 +474,7 @@ def write_chart_html(
     interval_s: int,
     log_scale: bool = False,
     measure: str = MAX_COUNT,
+    marks: Sequence[Mark] = (),
 ) -> Path:
     """A self-contained HTML page: inline SVG chart, embedded data, a small hover tooltip."""
     headline = _headline(title, interval_s, log_scale, measure)
@@ -481,11 +491,13 @@ def write_chart_html(
             "</head>",
             "<body>",
             "<main>",
-            _svg(series, headline=headline, interval_s=interval_s, log_scale=log_scale),
+            _svg(
+                series, headline=headline, interval_s=interval_s, log_scale=log_scale, marks=marks
+            ),
             "</main>",
             '<div id="tagpulse-tooltip" role="tooltip"></div>',
             f'<script type="application/json" id="{CHART_DATA_ID}">'
-            + _script_json(chart_json(series, title=title, interval_s=interval_s))
+            + _script_json(chart_json(series, title=title, interval_s=interval_s, marks=marks))
             + "</script>",
             f"<script>{_JS}</script>",
             "</body>",
@@ -504,10 +516,12 @@ def write_chart_png(
     interval_s: int,
     log_scale: bool = False,
     measure: str = MAX_COUNT,
+    marks: Sequence[Mark] = (),
 ) -> Path:
     """Write the chart as a PNG (matplotlib, imported only when a PNG is asked for)."""
     from tagpulse.analysis.charts_png import write_png
 
     return write_png(
-        series, out, title=title, interval_s=interval_s, log_scale=log_scale, measure=measure
-    )
+        series, out, title=title, interval_s=interval_s, log_scale=log_scale, measure=measure,
+        marks=marks,
+    )  # fmt: skip

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from tagpulse.analysis.chart_marks import Mark, png_marks
 from tagpulse.analysis.charts import (
     _MARKERS_UP_TO,
     MAX_COUNT,
@@ -32,6 +34,7 @@ def _draw_png(
     interval_s: int,
     log_scale: bool,
     measure: str = MAX_COUNT,
+    marks: Sequence[Mark] = (),
 ) -> None:
     # Imported here: matplotlib is slow to import, and the Figure + Agg canvas pair renders
     # without pyplot, so no global backend or state is touched.
@@ -75,6 +78,7 @@ def _draw_png(
         ax.set_ylabel("posts")
         ax.set_xlabel("UTC")
         ax.grid(True, color="#e5e5e5")
+        png_marks(ax, marks)
     else:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -100,7 +104,7 @@ def _draw_png(
             format="png",
             metadata={
                 "Title": title,
-                "Description": chart_json(series, title=title, interval_s=interval_s),
+                "Description": chart_json(series, title=title, interval_s=interval_s, marks=marks),
             },
         )
 
@@ -113,11 +117,18 @@ def write_png(
     interval_s: int,
     log_scale: bool = False,
     measure: str = MAX_COUNT,
+    marks: Sequence[Mark] = (),
 ) -> Path:
     """A PNG chart (matplotlib, Agg); the series JSON is in the PNG's ``Description`` chunk."""
     return _write_atomic(
         out,
         lambda tmp: _draw_png(
-            series, tmp, title=title, interval_s=interval_s, log_scale=log_scale, measure=measure
+            series,
+            tmp,
+            title=title,
+            interval_s=interval_s,
+            log_scale=log_scale,
+            measure=measure,
+            marks=marks,
         ),
     )

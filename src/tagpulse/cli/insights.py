@@ -18,6 +18,7 @@ from tagpulse.analysis.share import share_by_platform
 from tagpulse.analysis.spikes import find_spikes
 from tagpulse.analysis.timeline import describe_interval, parse_duration, parse_since
 from tagpulse.cli import (
+    insights_campaign,
     insights_forecast,
     insights_influencers,
     insights_report,
@@ -299,6 +300,7 @@ def _z(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+insights_campaign.register(app)
 insights_influencers.register(app)
 insights_forecast.register(app)
 insights_sentiment.register(app)
