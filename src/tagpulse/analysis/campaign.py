@@ -13,7 +13,8 @@ Per period:
   is counted under each (the platforms do not say how tags overlap);
 * from the posts the lake saw (``posts``) carrying a campaign tag or by a campaign handle:
   posts, unique authors, likes, comments, engagement rate, top posts and top authors (see
-  :mod:`~tagpulse.analysis.campaign_posts`); sentiment is left empty for now.
+  :mod:`~tagpulse.analysis.campaign_posts`); sentiment is the mean caption sentiment of the
+  period's posts from ``post_text`` (None until ``tagpulse enrich`` has run).
 
 The **uplift** (during vs before, Welch's t-test on seasonally adjusted block rates) and the
 **counterfactual** (the pre-period's trend projected over the campaign) are described in
@@ -31,7 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from tagpulse.analysis.campaign_posts import PostStats, campaign_posts, post_stats
+from tagpulse.analysis.campaign_posts import (
+    PostStats,
+    campaign_posts,
+    caption_sentiment,
+    post_stats,
+)
 from tagpulse.analysis.campaign_rates import (
     HOUR_S,
     FloatArray,
@@ -89,7 +95,7 @@ class PeriodReport:
     new_posts: int | None
     new_posts_by_tag: dict[str, int | None]
     posts: PostStats
-    #: Mean sentiment of the period's posts; filled once text enrichment is wired in.
+    #: Mean caption sentiment (VADER compound, -1..1) of the period's enriched posts.
     sentiment: float | None = None
 
     @property
@@ -300,7 +306,13 @@ def campaign_report(
         known = [v for v in by_tag.values() if v is not None]
         in_period = [r for r in rows if a <= _epoch(r["taken_at"]) < b]
         reports.append(
-            PeriodReport(p, sum(known) if known else None, by_tag, post_stats(in_period, top=top))
+            PeriodReport(
+                p,
+                sum(known) if known else None,
+                by_tag,
+                post_stats(in_period, top=top),
+                caption_sentiment(query, in_period),
+            )
         )
     return CampaignReport(
         campaign, reports, uplift, counterfactuals, size, seasonality, source, rates, notes

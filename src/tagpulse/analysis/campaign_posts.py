@@ -158,3 +158,19 @@ def post_stats(rows: Sequence[dict[str, Any]], *, top: int) -> PostStats:
         for (platform, _), e in ranked[:top]
     ]
     return result
+
+
+def caption_sentiment(query: LakeQuery, rows: Sequence[dict[str, Any]]) -> float | None:
+    """Mean caption sentiment of ``rows``' posts in ``post_text`` (their latest model's row);
+    None when none of them is enriched."""
+    keys = sorted({f"{r['platform']}:{r['post_id']}" for r in rows})
+    if not keys or not query.has_data("post_text"):
+        return None
+    found = query.rows(
+        "SELECT avg(sentiment) AS mean, count(sentiment) AS n FROM ("
+        "SELECT arg_max(sentiment, enriched_at) AS sentiment FROM post_text "
+        "WHERE kind = 'caption' AND list_contains(?::VARCHAR[], platform || ':' || post_id) "
+        "GROUP BY platform, post_id)",
+        [keys],
+    )
+    return float(found[0]["mean"]) if found and found[0]["n"] else None
