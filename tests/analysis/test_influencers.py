@@ -382,3 +382,28 @@ def test_sandbox_influencers_rank_high_and_bought_followers_are_flagged(
     assert jumps == fakes
     for account in result.suspicious:
         assert all(f.reason for f in account.flags)
+
+
+def test_cli_campaign_brings_its_tags_and_period(planted: Path) -> None:
+    runner = CliRunner()
+    home = ["--home", str(planted)]
+    made = runner.invoke(
+        app, ["campaign", "create", "launch", "--tags", "nike", "--start", day(0).isoformat(),
+              "--end", day(6).isoformat(), *home],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    doc = orjson.loads(
+        runner.invoke(
+            app, ["insights", "influencers", "--campaign", "launch", "--json", *home]
+        ).output
+    )
+    assert doc["tags"] == ["nike"]
+    assert doc["period"] == {"start": day(0).isoformat(), "end": day(6).isoformat()}
+    full = orjson.loads(
+        runner.invoke(app, ["insights", "influencers", "nike", "--json", *home]).output
+    )
+    # Fewer posts fall in the campaign's six days than in the whole fortnight.
+    posts = {a["account"]: a["posts"] for a in doc["accounts"]}
+    assert all(posts[a["account"]] < a["posts"] for a in full["accounts"] if a["account"] in posts)
+    missing = runner.invoke(app, ["insights", "influencers", "--campaign", "nope", *home])
+    assert missing.exit_code == 2 and "nope" in missing.output

@@ -16,6 +16,8 @@ from tagpulse.analysis.influencers import PARTS, InfluencerScore, rank_influence
 from tagpulse.analysis.timeline import parse_since
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.errors import InputError
+from tagpulse.lake.campaigns import CampaignStore
+from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
 
 __all__ = ["account_json", "register"]
@@ -72,6 +74,10 @@ def influencers(
     since: Annotated[str | None, typer.Option("--since", help="e.g. 14d, or a date")] = None,
     until: Annotated[str | None, typer.Option("--until")] = None,
     platform: Annotated[str | None, typer.Option("--platform")] = None,
+    campaign: Annotated[
+        str | None,
+        typer.Option("--campaign", help="A stored campaign: its tags, period and platform"),
+    ] = None,
     top: Annotated[int, typer.Option("--top", help="Accounts to list")] = 20,
     out: Annotated[
         Path | None,
@@ -86,12 +92,20 @@ def influencers(
         raise InputError(f"--top {top}: list at least one account", field="--top")
     settings = settings_for(home)
     now = datetime.now(UTC)
+    start = parse_since(since, now, field="--since") if since else None
+    end = parse_since(until, now, field="--until") if until else None
+    if campaign is not None:
+        # The campaign's tags, period and platform, unless given on the command line.
+        catalog = Catalog(settings.catalog_path)
+        try:
+            stored = CampaignStore(catalog).get(campaign)
+        finally:
+            catalog.close()
+        tags = list(dict.fromkeys([*(tags or []), *stored.tags]))
+        start, end = start or stored.start, end or stored.end
+        platform = platform or stored.platform
     result = rank_influencers(
-        LakeQuery(settings.lake_dir),
-        tags or [],
-        since=parse_since(since, now, field="--since") if since else None,
-        until=parse_since(until, now, field="--until") if until else None,
-        platform=platform,
+        LakeQuery(settings.lake_dir), tags or [], since=start, until=end, platform=platform
     )
     shown = result.accounts[:top]
     if out is not None:
