@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
+from typer.testing import CliRunner
+
 from tagpulse.analysis.campaign import campaign_report
+from tagpulse.analysis.report import REPORT_DATA_ID
+from tagpulse.cli.app import app
 from tagpulse.config import load_settings
 from tagpulse.enrich.runner import enrich_text
 from tagpulse.lake.campaigns import make_campaign
@@ -22,7 +27,7 @@ CAPTION = {
 }
 
 
-def test_periods_have_the_captions_mean_sentiment(tmp_path: Path) -> None:
+def build(tmp_path: Path) -> None:
     writer = LakeWriter(tmp_path / "lake")
     snaps = [
         HashtagSnapshot("instagram", "brand", 1000 + 10 * h, [], [], T0 + timedelta(hours=h),
@@ -39,6 +44,10 @@ def test_periods_have_the_captions_mean_sentiment(tmp_path: Path) -> None:
                  hashtags=["brand"], caption=CAPTION[period], likes=10, comments=1, taken_at=at)
         )  # fmt: skip
     writer.append_records(ParsedRecords(posts=posts))
+
+
+def test_periods_have_the_captions_mean_sentiment(tmp_path: Path) -> None:
+    build(tmp_path)
     campaign = make_campaign("c", tags=["brand"], start=START, end=END)
     query = LakeQuery(tmp_path / "lake")
     assert [p.sentiment for p in campaign_report(query, campaign).periods] == [None] * 3
@@ -47,3 +56,28 @@ def test_periods_have_the_captions_mean_sentiment(tmp_path: Path) -> None:
     assert before.sentiment is not None and before.sentiment < -0.5
     assert during.sentiment is not None and during.sentiment > 0.5
     assert after.sentiment is not None and abs(after.sentiment) < 0.2
+
+
+def test_report_for_a_campaign(tmp_path: Path) -> None:
+    build(tmp_path)
+    runner = CliRunner()
+    home = ["--home", str(tmp_path)]
+    made = runner.invoke(app, ["campaign", "create", "launch", "--tags", "brand", "--start",
+                               START.isoformat(), "--end", END.isoformat(), *home])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert runner.invoke(app, ["enrich", *home]).exit_code == 0
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["insights", "report", "--campaign", "launch", "--out", str(out),
+                                 *home])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    data = orjson.loads(page.split(f'id="{REPORT_DATA_ID}">')[1].split("</script>")[0])
+    assert data["campaign"] == "launch" and data["tags"] == ["brand"]
+    sections = data["sections"]
+    assert next(iter(sections)) == "campaign" and "sentiment" in sections
+    periods = sections["campaign"]["periods"]
+    assert periods["before"]["sentiment"] < -0.5 < 0.5 < periods["during"]["sentiment"]
+    assert sections["sentiment"]["n"] == 21
+    assert "<title>Campaign launch: #brand</title>" in page
+    none = runner.invoke(app, ["insights", "report", "--out", str(out), *home])
+    assert none.exit_code == 2 and "--campaign" in none.output

@@ -57,6 +57,7 @@ from tagpulse.analysis.campaign_stats import (
     project,
     uplift_test,
 )
+from tagpulse.analysis.timeline import Series
 from tagpulse.errors import InputError
 from tagpulse.lake.campaigns import Campaign, campaign_dict, iso
 from tagpulse.lake.query import LakeQuery
@@ -68,6 +69,7 @@ __all__ = [
     "PeriodReport",
     "RatePoint",
     "campaign_report",
+    "chart_series",
     "report_dict",
 ]
 
@@ -386,3 +388,18 @@ def report_dict(report: CampaignReport) -> dict[str, Any]:
         ],
         "notes": report.notes,
     }  # fmt: skip
+
+
+def chart_series(report: CampaignReport) -> tuple[Series, list[tuple[datetime, str]]]:
+    """The rate chart's lines (posts per day, the counterfactual and its band) and the
+    periods' starts as vertical marks."""
+    series: Series = {"new posts per day": [], "counterfactual": [], "counterfactual low": [],
+                      "counterfactual high": []}  # fmt: skip
+    for r in report.rates:
+        series["new posts per day"].append((r.at, round(r.posts_per_day)))
+        if r.counterfactual is not None and r.low is not None and r.high is not None:
+            series["counterfactual"].append((r.at, round(r.counterfactual)))
+            series["counterfactual low"].append((r.at, round(r.low)))
+            series["counterfactual high"].append((r.at, round(r.high)))
+    marks = [(p.period.start, p.period.name) for p in report.periods if p.period.days > 0]
+    return series, marks

@@ -458,11 +458,12 @@ def chart_svg(
     log_scale: bool = False,
     measure: str = MAX_COUNT,
     svg_id: str = "tagpulse-chart",
+    marks: Sequence[Mark] = (),
 ) -> str:
     """The chart as an inline SVG element (for pages that hold several charts: give each its
     own ``svg_id``)."""
     headline = _headline(title, interval_s, log_scale, measure)
-    svg = _svg(series, headline=headline, interval_s=interval_s, log_scale=log_scale)
+    svg = _svg(series, headline=headline, interval_s=interval_s, log_scale=log_scale, marks=marks)
     return svg.replace('id="tagpulse-chart"', f'id="{html.escape(svg_id)}"', 1)
 
 

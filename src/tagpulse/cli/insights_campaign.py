@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,10 +9,10 @@ import orjson
 import typer
 from rich.table import Table
 
-from tagpulse.analysis.campaign import CampaignReport, campaign_report, report_dict
+from tagpulse.analysis.campaign import CampaignReport, campaign_report, chart_series, report_dict
 from tagpulse.analysis.campaign_rates import HOUR_S
 from tagpulse.analysis.charts import write_chart
-from tagpulse.analysis.timeline import Series, parse_duration
+from tagpulse.analysis.timeline import parse_duration
 from tagpulse.cli.campaign import open_store
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.errors import InputError
@@ -70,17 +69,7 @@ def _resolve(
 
 
 def _chart(report: CampaignReport, out: Path) -> None:
-    series: Series = {"new posts per day": [], "counterfactual": [], "counterfactual low": [],
-                      "counterfactual high": []}  # fmt: skip
-    for r in report.rates:
-        series["new posts per day"].append((r.at, round(r.posts_per_day)))
-        if r.counterfactual is not None and r.low is not None and r.high is not None:
-            series["counterfactual"].append((r.at, round(r.counterfactual)))
-            series["counterfactual low"].append((r.at, round(r.low)))
-            series["counterfactual high"].append((r.at, round(r.high)))
-    marks: list[tuple[datetime, str]] = [
-        (p.period.start, p.period.name) for p in report.periods if p.period.days > 0
-    ]
+    series, marks = chart_series(report)
     level = f"{report.uplift.level:.0%}" if report.uplift else "95%"
     write_chart(
         series, out, interval_s=report.block_hours * HOUR_S, marks=marks,
