@@ -23,7 +23,7 @@ from tagpulse.service.watchlists import WatchlistStore
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 # Workspace "brand" watches nike, adidas and @nikefan; "rival" watches puma.
-WATCH = {"brand": ["nike", "adidas", "@nikefan"], "rival": ["puma"]}
+WATCH = {"brand": ["nike", "adidas", "@nikefan", "shared"], "rival": ["puma", "shared"]}
 
 
 def build_lake(home: Path) -> None:

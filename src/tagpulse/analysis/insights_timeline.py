@@ -67,6 +67,8 @@ def rate_series(points: Sequence[tuple[datetime, int]]) -> list[tuple[datetime, 
 
 def _timeline(label: str, points: list[tuple[datetime, int]], min_size: int) -> TagTimeline:
     rates = rate_series(points)
+    if not rates:
+        return TagTimeline(label, points, rates, [])
     values = np.array([r for _, r in rates], dtype=np.float64)
     found = change_points(values, min_size=min_size)
     bounds = [0, *found, values.size]

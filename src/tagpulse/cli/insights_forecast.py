@@ -18,7 +18,7 @@ from tagpulse.analysis.timeline import describe_interval, parse_duration, parse_
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.lake.query import LakeQuery
 
-__all__ = ["forecast", "register"]
+__all__ = ["forecast", "forecast_doc", "register"]
 
 
 _CLOSE = 0.95
@@ -187,6 +187,10 @@ def forecast(
     _print(result, days)
     if out is not None:
         console.print(f"chart: {out}")
+
+
+#: The JSON document (shared with the API).
+forecast_doc = _doc
 
 
 def register(app: typer.Typer) -> None:

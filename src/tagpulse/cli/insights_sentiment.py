@@ -17,7 +17,7 @@ from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_f
 from tagpulse.errors import InputError
 from tagpulse.lake.query import LakeQuery
 
-__all__ = ["register", "sentiment"]
+__all__ = ["register", "sentiment", "sentiment_doc"]
 
 _EXCERPT = 70
 _KINDS: tuple[TextKind, ...] = ("all", "caption", "comment")
@@ -146,6 +146,10 @@ def sentiment(
     console.print(_items_table("Most negative", report.most_negative))
     if out is not None:
         console.print(f"chart: {out}")
+
+
+#: The JSON document (shared with the API).
+sentiment_doc = _doc
 
 
 def register(app: typer.Typer) -> None:

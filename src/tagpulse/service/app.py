@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from tagpulse.config import Settings
 from tagpulse.lake.query import LakeQuery
-from tagpulse.service import routes_data, routes_insights, routes_manage
+from tagpulse.service import routes_campaigns, routes_data, routes_insights, routes_manage
 from tagpulse.service.guards import BodyLimit, RateLimiter, error_body, install_error_handlers
 from tagpulse.service.watchlists import WatchlistStore
 
@@ -125,7 +125,12 @@ def create_app(settings: Settings, options: ServiceOptions | None = None) -> Fas
         return response
 
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
-    for router in (routes_manage.router, routes_data.router, routes_insights.router):
+    for router in (
+        routes_manage.router,
+        routes_data.router,
+        routes_insights.router,
+        routes_campaigns.router,
+    ):
         app.include_router(router, prefix=API)
     # The dashboard: static files shipped in the package, drawn from the API's JSON.
     static = resources.files("tagpulse.service") / "static"
