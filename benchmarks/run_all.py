@@ -28,6 +28,7 @@ BENCHMARKS = (
     "bench_chart_query",
     "bench_collector",
     "bench_import",
+    "bench_vision",
 )
 
 

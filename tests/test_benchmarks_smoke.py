@@ -17,6 +17,7 @@ MEASURES = {
     "chart query",
     "collector vs budget",
     "import zeeschuimer",
+    "image labels",
 }
 
 
@@ -50,5 +51,7 @@ def test_run_all_quick_writes_every_measure(tmp_path: Path) -> None:
     assert chart["results_equal"] is True and chart["query"]["points"] > 0
     collector = results["collector vs budget"]["details"]
     assert collector["bans"] == 0
+    labels = results["image labels"]["details"]
+    assert labels["same_top1"] is True and labels["max_abs_logit_diff"] < 1e-3
     for name in MEASURES:
         assert f"{name}: " in done.stdout  # each script printed its line

@@ -16,6 +16,7 @@ from tagpulse.analysis.pie import write_pie
 from tagpulse.analysis.share import share_of_voice
 from tagpulse.analysis.spikes import find_spikes
 from tagpulse.analysis.timeline import describe_interval, parse_duration, parse_since
+from tagpulse.cli import insights_classes
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.lake.query import LakeQuery
 
@@ -260,3 +261,6 @@ def spikes(
 
 def _z(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
+
+
+insights_classes.register(app)

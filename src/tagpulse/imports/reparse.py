@@ -44,7 +44,14 @@ from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.maintenance import compaction_locks, maintenance_lock, swap_directories
 from tagpulse.lake.raw import envelope_from_json, raw_files, read_raw_file
 from tagpulse.lake.schemas import ENTITY_TABLES, observation_key
-from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, SCHEMAS, LakeWriter, id_column, snapshot_id
+from tagpulse.lake.tables import (
+    DERIVED_SCHEMAS,
+    HASHTAG_SNAPSHOTS,
+    SCHEMAS,
+    LakeWriter,
+    id_column,
+    snapshot_id,
+)
 
 __all__ = ["ReparseSummary", "count_rows", "reparse_lake"]
 
@@ -205,7 +212,7 @@ def _carry_over(old: Path, rebuilder: _Rebuilder, summary: ReparseSummary) -> No
     observed = pa.array(sorted(rebuilder.observed), pa.string())
     for table_dir in sorted(p for p in old.iterdir() if p.is_dir()):
         table = table_dir.name
-        if table not in SCHEMAS:
+        if table not in SCHEMAS or table in DERIVED_SCHEMAS:
             # A table reparse does not build (a derived one): kept file for file.
             for f in table_dir.rglob("[!.]*.parquet"):
                 target = writer.root / f.relative_to(old)

@@ -36,6 +36,7 @@ from tagpulse.errors import InputError, StorageError
 from tagpulse.lake.query import LakeQuery
 from tagpulse.lake.schemas import POSTS, TAG_COUNTS
 from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, SCHEMAS, id_column
+from tagpulse.lake.tables import time_column as observed_column
 
 __all__ = [
     "BATCH_ROWS",
@@ -138,7 +139,7 @@ def time_column(table: str) -> str:
     """The time a row's ``--since``/``--until`` bound: when it was seen, or a count's bucket."""
     if table == TAG_COUNTS:
         return "bucket_start"
-    return "seen_at" if "seen_at" in SCHEMAS[table].names else "collected_at"
+    return observed_column(table)
 
 
 # --- writers: each streams record batches into a (temporary) path, returns the rows written ---

@@ -24,12 +24,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tagpulse.errors import StorageError
+from tagpulse.lake.post_labels import POST_LABELS, POST_LABELS_SCHEMA
 from tagpulse.lake.privacy import WriteSession, load_policy
 from tagpulse.lake.pseudonymise import PseudonymMemory
 from tagpulse.lake.schemas import ENTITY_TABLES, records_to_table
 from tagpulse.records import HashtagSnapshot, ParsedRecords, PostRef
 
 __all__ = [
+    "DERIVED_SCHEMAS",
     "HASHTAG_SNAPSHOTS",
     "POST_REF_TYPE",
     "CompactionResult",
@@ -38,6 +40,7 @@ __all__ = [
     "schema_of",
     "snapshot_id",
     "snapshots_to_table",
+    "time_column",
     "write_part",
 ]
 
@@ -74,9 +77,14 @@ HASHTAG_SNAPSHOT_SCHEMA = pa.schema(
     ]  # type: ignore[arg-type]  # pyarrow-stubs mistypes mixed field lists
 )
 
-SCHEMAS: dict[str, pa.Schema] = {HASHTAG_SNAPSHOTS: HASHTAG_SNAPSHOT_SCHEMA} | {
-    name: spec.schema for name, spec in ENTITY_TABLES.items()
-}
+#: Tables computed from the others (enrichment): reparse keeps their files as they are.
+DERIVED_SCHEMAS: dict[str, pa.Schema] = {POST_LABELS: POST_LABELS_SCHEMA}
+
+SCHEMAS: dict[str, pa.Schema] = (
+    {HASHTAG_SNAPSHOTS: HASHTAG_SNAPSHOT_SCHEMA}
+    | {name: spec.schema for name, spec in ENTITY_TABLES.items()}
+    | DERIVED_SCHEMAS
+)
 
 
 def schema_of(table: str) -> pa.Schema:
@@ -92,6 +100,16 @@ def schema_of(table: str) -> pa.Schema:
 def id_column(table: str) -> str:
     """The column that identifies a row; readers keep one row per value."""
     return "snapshot_id" if table == HASHTAG_SNAPSHOTS else "row_id"
+
+
+#: When a row was observed, by table shape: an edge is seen, a derived row enriched.
+_TIME_COLUMNS = ("seen_at", "collected_at", "enriched_at")
+
+
+def time_column(table: str) -> str:
+    """The column that says when a row was observed (readers keep the earliest row per id)."""
+    names = schema_of(table).names
+    return next((c for c in _TIME_COLUMNS if c in names), "collected_at")
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

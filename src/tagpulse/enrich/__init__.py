@@ -1,0 +1,1 @@
+"""Enrichment: derived tables computed from the lake and the media store."""
