@@ -30,6 +30,7 @@ BENCHMARKS = (
     "bench_import",
     "bench_api",
     "bench_forecast",
+    "bench_vision",
 )
 
 

@@ -19,6 +19,7 @@ MEASURES = {
     "import zeeschuimer",
     "API timeline load",
     "forecast accuracy",
+    "image labels",
 }
 
 
@@ -54,5 +55,7 @@ def test_run_all_quick_writes_every_measure(tmp_path: Path) -> None:
     assert collector["bans"] == 0
     api = results["API timeline load"]["details"]
     assert api["timeline"]["requests"] > 0 and api["timeline"]["errors"] == 0
+    labels = results["image labels"]["details"]
+    assert labels["same_top1"] is True and labels["max_abs_logit_diff"] < 1e-3
     for name in MEASURES:
         assert f"{name}: " in done.stdout  # each script printed its line

@@ -1,8 +1,7 @@
 """`tagpulse enrich`: run the enrichment models over what the lake holds and has not enriched.
 
-Each kind of enrichment is a :class:`Step` (text today; images plug in the same way: one more
-entry in :func:`_steps` and its switch), run in turn with its own progress bar, then one
-summary table (or ``--json``).
+Each kind of enrichment is a :class:`Step` (text, images), run in turn with its own progress
+bar, then one summary table (or ``--json``).
 """
 
 from __future__ import annotations
@@ -38,10 +37,36 @@ def _text_step(settings: Settings, **kwargs: Any) -> Any:
     return enrich_text(settings, **kwargs)
 
 
-def _steps(*, text: bool) -> list[Step]:
+@dataclass(slots=True, frozen=True)
+class _ImageDoc:
+    doc: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.doc
+
+
+def _images_step(settings: Settings, *, batch_size: int, **kwargs: Any) -> _ImageDoc:
+    from tagpulse.enrich.images import enrich_images  # torch/onnxruntime load only when asked
+
+    s = enrich_images(settings, batch_size=min(batch_size, _IMAGE_BATCH), **kwargs)
+    return _ImageDoc({
+        "pending": s.stored - s.already, "enriched": s.labelled + s.reused + s.failed,
+        "batches": s.batches, "seconds": s.seconds, "per_second": s.images_per_s,
+        "model": s.model, "failed": s.failed, "missing": s.missing, "remaining": s.remaining,
+        "errors": s.errors[:10],
+    })  # fmt: skip
+
+
+#: Images per batch at most: a batch is decoded and held in memory at once.
+_IMAGE_BATCH = 32
+
+
+def _steps(*, text: bool, images: bool) -> list[Step]:
     steps = []
     if text:
         steps.append(Step("text", "captions and comments", _text_step))
+    if images:
+        steps.append(Step("images", "stored pictures", _images_step))
     return steps
 
 
@@ -81,6 +106,13 @@ def enrich(
     text: Annotated[
         bool, typer.Option("--text/--no-text", help="Captions and comments → post_text")
     ] = True,
+    images: Annotated[
+        bool,
+        typer.Option(
+            "--images/--no-images",
+            help="Stored pictures → post_labels (ImageNet labels, faces, smiles; vision extra)",
+        ),
+    ] = True,
     limit: Annotated[
         int | None, typer.Option("--limit", help="At most this many items per step this run")
     ] = None,
@@ -91,10 +123,11 @@ def enrich(
     home: HomeOption = None,
 ) -> None:
     """Enrich what is not enriched yet: language, sentiment, hashtags, mentions, emoji and
-    keywords of captions and comments. Incremental and resumable."""
+    keywords of captions and comments; labels, faces and smiles of stored pictures.
+    Incremental and resumable."""
     settings = settings_for(home)
     summaries: dict[str, dict[str, Any]] = {}
-    for step in _steps(text=text):
+    for step in _steps(text=text, images=images):
         summaries[step.name] = _run_step(step, settings, limit, batch_size).as_dict()
     if as_json:
         console.print_json(orjson.dumps(summaries).decode())

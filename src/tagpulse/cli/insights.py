@@ -19,6 +19,7 @@ from tagpulse.analysis.spikes import find_spikes
 from tagpulse.analysis.timeline import describe_interval, parse_duration, parse_since
 from tagpulse.cli import (
     insights_campaign,
+    insights_classes,
     insights_forecast,
     insights_influencers,
     insights_report,
@@ -304,4 +305,5 @@ insights_campaign.register(app)
 insights_influencers.register(app)
 insights_forecast.register(app)
 insights_sentiment.register(app)
+insights_classes.register(app)
 insights_report.register(app)

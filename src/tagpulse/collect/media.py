@@ -539,6 +539,20 @@ class MediaStore:
             for sha, mime, size, width, height, url, at in rows
         ]
 
+    def linked_files(self, mime_prefix: str = "image/") -> list[MediaFile]:
+        """Every (post, file) link whose file type starts with ``mime_prefix``, by platform and
+        post, each post's files in the order they were stored (enrichment enumerates these)."""
+        rows = self._query(
+            "SELECT f.sha256, f.mime, f.size, f.width, f.height, l.platform, l.post_id, l.url, "
+            "l.fetched_at FROM links l JOIN files f USING (sha256) "
+            "WHERE l.post_id != '' AND f.mime LIKE ? ORDER BY l.platform, l.post_id, l.rowid",
+            (mime_prefix.replace("%", "") + "%",),
+        )
+        return [
+            MediaFile(sha, mime, size, w, h, plat, post, url, datetime.fromisoformat(at))
+            for sha, mime, size, w, h, plat, post, url, at in rows
+        ]
+
     def forget_post(self, platform: str, post_id: str, *, dry_run: bool = False) -> int:
         """Unlink a post from its files and delete each file (and thumbnail) that no other post
         still links; returns how many files were deleted (or would be, with ``dry_run``).

@@ -45,7 +45,13 @@ from tagpulse.lake.derived import DERIVED_TABLES
 from tagpulse.lake.maintenance import compaction_locks, maintenance_lock, swap_directories
 from tagpulse.lake.raw import envelope_from_json, raw_files, read_raw_file
 from tagpulse.lake.schemas import ENTITY_TABLES, observation_key
-from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, SCHEMAS, LakeWriter, id_column, snapshot_id
+from tagpulse.lake.tables import (
+    HASHTAG_SNAPSHOTS,
+    SCHEMAS,
+    LakeWriter,
+    id_column,
+    snapshot_id,
+)
 
 __all__ = ["ReparseSummary", "count_rows", "reparse_lake"]
 

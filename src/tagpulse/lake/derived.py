@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from tagpulse.lake.post_labels import POST_LABELS, POST_LABELS_SCHEMA
+
 __all__ = [
     "DERIVED_TABLES",
     "POST_TEXT",
@@ -69,4 +71,6 @@ def post_text_row_id(platform: str, kind: str, item_id: str, model: str) -> str:
 
 DERIVED_TABLES: dict[str, DerivedTable] = {
     POST_TEXT: DerivedTable(POST_TEXT, POST_TEXT_SCHEMA, "taken_at", "enriched_at"),
+    # Image labels are partitioned by the day they were computed (lake/post_labels.py).
+    POST_LABELS: DerivedTable(POST_LABELS, POST_LABELS_SCHEMA, "enriched_at", "enriched_at"),
 }

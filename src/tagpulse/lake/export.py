@@ -37,6 +37,7 @@ from tagpulse.lake.derived import DERIVED_TABLES
 from tagpulse.lake.query import LakeQuery
 from tagpulse.lake.schemas import POSTS, TAG_COUNTS
 from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, SCHEMAS, id_column
+from tagpulse.lake.tables import time_column as observed_column
 
 __all__ = [
     "BATCH_ROWS",
@@ -142,7 +143,7 @@ def time_column(table: str) -> str:
         return "bucket_start"
     if table in DERIVED_TABLES:
         return DERIVED_TABLES[table].date_column
-    return "seen_at" if "seen_at" in SCHEMAS[table].names else "collected_at"
+    return observed_column(table)
 
 
 # --- writers: each streams record batches into a (temporary) path, returns the rows written ---

@@ -54,20 +54,26 @@ _OWNER_IDS: dict[str, tuple[str, ...]] = {
     "posts": ("owner_id",),
     "comments": ("owner_id",),
     "edges": ("src", "dst"),
+    "post_labels": ("owner_id",),
 }
 _OWNER_HANDLES: dict[str, tuple[str, ...]] = {
     "profiles": ("handle",),
     "posts": ("owner_handle",),
     "comments": ("owner_handle",),
     "edges": ("src", "dst", "src_handle", "dst_handle"),
+    "post_labels": (),
 }
 _POST_COLUMNS: dict[str, tuple[str, ...]] = {
     "posts": ("post_id",),
     "comments": ("post_id",),
     "edges": ("post_id",),
+    "post_labels": ("post_id",),
 }
 #: Tables whose rows are never about one account (a tag's counts): only redacted.
 _NOBODYS = frozenset({"hashtag_snapshots", "tag_counts"})
+#: Tables without free text (machine labels, model names, hashes): rows go whole or stay as
+#: they are, never redacted (a post id "v1" must not turn model "...-v1" into "[forgotten]").
+_NO_TEXT = frozenset({"post_labels"})
 
 
 class Matcher:
@@ -243,7 +249,7 @@ def deny_table(table: str, data: pa.Table, denied: Denied, posts: set[str]) -> D
             refs = [r for r in row["top_posts"] if not _owned_ref(r, denied, posts)]
             changed = len(refs) != len(row["top_posts"])
             row["top_posts"] = refs
-        clean = _redact(row, denied)
+        clean = row if table in _NO_TEXT else _redact(row, denied)
         if changed or clean != row:
             redacted += 1
         kept.append(clean)

@@ -18,8 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from tagpulse.errors import StorageError
-from tagpulse.lake.derived import DERIVED_TABLES
-from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, SCHEMAS, id_column, schema_of
+from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, SCHEMAS, id_column, schema_of, time_column
 
 __all__ = ["LakeQuery", "TimelinePoint"]
 
@@ -74,9 +73,7 @@ class LakeQuery:
             )
             con.register(f"{raw_view}_empty", empty)
             con.execute(f"CREATE OR REPLACE VIEW {raw_view} AS SELECT * FROM {raw_view}_empty")
-        order = "seen_at" if "seen_at" in schema_of(table).names else "collected_at"
-        if table in DERIVED_TABLES:
-            order = DERIVED_TABLES[table].order_column
+        order = time_column(table)
         con.execute(
             f"CREATE OR REPLACE VIEW {table} AS SELECT * EXCLUDE (_rn) FROM ("
             f"SELECT *, row_number() OVER (PARTITION BY {id_column(table)} ORDER BY {order}) "

@@ -31,6 +31,7 @@ from tagpulse.lake.schemas import ENTITY_TABLES, records_to_table
 from tagpulse.records import HashtagSnapshot, ParsedRecords, PostRef
 
 __all__ = [
+    "DERIVED_SCHEMAS",
     "HASHTAG_SNAPSHOTS",
     "POST_REF_TYPE",
     "CompactionResult",
@@ -39,6 +40,7 @@ __all__ = [
     "schema_of",
     "snapshot_id",
     "snapshots_to_table",
+    "time_column",
     "write_part",
 ]
 
@@ -75,6 +77,9 @@ HASHTAG_SNAPSHOT_SCHEMA = pa.schema(
     ]  # type: ignore[arg-type]  # pyarrow-stubs mistypes mixed field lists
 )
 
+#: Tables computed from the others (enrichment): reparse keeps their files as they are.
+DERIVED_SCHEMAS: dict[str, pa.Schema] = {n: d.schema for n, d in DERIVED_TABLES.items()}
+
 SCHEMAS: dict[str, pa.Schema] = (
     {HASHTAG_SNAPSHOTS: HASHTAG_SNAPSHOT_SCHEMA}
     | {name: spec.schema for name, spec in ENTITY_TABLES.items()}
@@ -95,6 +100,18 @@ def schema_of(table: str) -> pa.Schema:
 def id_column(table: str) -> str:
     """The column that identifies a row; readers keep one row per value."""
     return "snapshot_id" if table == HASHTAG_SNAPSHOTS else "row_id"
+
+
+#: When a row was observed, by table shape: an edge is seen, a derived row enriched.
+_TIME_COLUMNS = ("seen_at", "collected_at", "enriched_at")
+
+
+def time_column(table: str) -> str:
+    """The column that says when a row was observed (readers keep the earliest row per id)."""
+    if table in DERIVED_TABLES:
+        return DERIVED_TABLES[table].order_column
+    names = schema_of(table).names
+    return next((c for c in _TIME_COLUMNS if c in names), "collected_at")
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
