@@ -225,3 +225,57 @@ def test_timeline_answers_are_reused_for_the_cache_ttl_only(tmp_path: Path) -> N
                 assert second[-1][1] == expected_last
                 if ttl == 60.0:
                     assert second == first
+
+
+def test_post_detail_with_labels_text_and_thumbnail(tmp_path: Path) -> None:
+    import httpx
+    from PIL import Image
+
+    from tagpulse.collect.media import MediaStore
+    from tagpulse.lake.post_labels import POST_LABELS, PostLabel, post_labels_table
+    from tagpulse.lake.tables import LakeWriter
+    from tagpulse.service.watchlists import WatchlistStore
+    from tests.service.conftest import T0
+
+    build_lake(tmp_path)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "JPEG")
+    with MediaStore(tmp_path / "media") as store:
+        media = store.store_bytes(buffer.getvalue(), platform="instagram", post_id="p00",
+                                  url="https://cdn.example/p00.jpg", fetched_at=T0)  # fmt: skip
+        sha = media.sha256
+    label = PostLabel("instagram", "p00", "nikefan", sha, 0, T0, "m1", [("tabby", 0.7),
+                      ("tiger cat", 0.2)], 0, 0, 0, None, T0)  # fmt: skip
+    LakeWriter(tmp_path / "lake").write_table(
+        POST_LABELS, "instagram", post_labels_table([label]), "enriched_at"
+    )
+    store = WatchlistStore(tmp_path / "catalog.sqlite")
+    for ws, tag in (("brand", "nike"), ("rival", "puma")):
+        store.create_user(f"u-{ws}", "correct horse battery", workspace=ws, role="viewer")
+        store.add(ws, tag, interval_s=900, user="t")
+    keys = {
+        ws: store.create_key(f"u-{ws}", workspace=ws, scope="read") for ws in ("brand", "rival")
+    }
+    for base in start_api(tmp_path, ServiceOptions()):
+        with httpx.Client(base_url=base + "/api/v1", headers={"X-API-Key": keys["brand"]}) as c:
+            answer = c.get("/workspaces/brand/posts/instagram/p00")
+            assert answer.status_code == 200, answer.text
+            doc = answer.json()
+            assert doc["post"]["post_id"] == "p00" and doc["post"]["hashtags"] == ["nike"]
+            assert [h["likes"] for h in doc["history"]] == [10]
+            assert doc["labels"][0]["top_label"] == "tabby"
+            assert doc["media"] == [{"index": 0, "sha256": sha, "mime": "image/jpeg",
+                                     "width": 64, "height": 48,
+                                     "thumbnail": "media/0/thumbnail"}]  # fmt: skip
+            thumb = c.get("/workspaces/brand/posts/instagram/p00/media/0/thumbnail")
+            assert thumb.status_code == 200 and thumb.content[:3] == b"\xff\xd8\xff"
+            assert (
+                c.get("/workspaces/brand/posts/instagram/p00/media/1/thumbnail").status_code == 404
+            )
+            # p02 carries #puma: the other workspace's.
+            assert c.get("/workspaces/brand/posts/instagram/p02").status_code == 404
+        with httpx.Client(base_url=base + "/api/v1", headers={"X-API-Key": keys["rival"]}) as c:
+            assert c.get("/workspaces/rival/posts/instagram/p00").status_code == 404
+            assert (
+                c.get("/workspaces/rival/posts/instagram/p00/media/0/thumbnail").status_code == 404
+            )

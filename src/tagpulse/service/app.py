@@ -16,7 +16,13 @@ from fastapi.staticfiles import StaticFiles
 
 from tagpulse.config import Settings
 from tagpulse.lake.query import LakeQuery
-from tagpulse.service import routes_campaigns, routes_data, routes_insights, routes_manage
+from tagpulse.service import (
+    routes_campaigns,
+    routes_data,
+    routes_insights,
+    routes_manage,
+    routes_posts,
+)
 from tagpulse.service.guards import BodyLimit, RateLimiter, error_body, install_error_handlers
 from tagpulse.service.watchlists import WatchlistStore
 
@@ -86,6 +92,7 @@ def create_app(settings: Settings, options: ServiceOptions | None = None) -> Fas
     )
     app.state.store = WatchlistStore(settings.catalog_path)
     app.state.lake = LakeQuery(settings.lake_dir)
+    app.state.media_dir = settings.media_dir
     app.state.metrics = Metrics()
     app.state.answers = routes_data.AnswerCache(options.cache_ttl_s)
     app.state.secure_cookies = options.secure_cookies
@@ -130,6 +137,7 @@ def create_app(settings: Settings, options: ServiceOptions | None = None) -> Fas
         routes_data.router,
         routes_insights.router,
         routes_campaigns.router,
+        routes_posts.router,
     ):
         app.include_router(router, prefix=API)
     # The dashboard: static files shipped in the package, drawn from the API's JSON.
