@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
@@ -52,6 +53,26 @@ def build_lake(home: Path) -> None:
         for h in range(3)
     ]  # fmt: skip
     writer.append_records(ParsedRecords(posts=posts, profiles=profiles))
+
+
+def add_picture_and_label(home: Path) -> str:
+    """A stored picture for p00 and its (hand-written) image labels; returns its sha256."""
+    from PIL import Image
+
+    from tagpulse.collect.media import MediaStore
+    from tagpulse.lake.post_labels import POST_LABELS, PostLabel, post_labels_table
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "JPEG")
+    with MediaStore(home / "media") as store:
+        media = store.store_bytes(buffer.getvalue(), platform="instagram", post_id="p00",
+                                  url="https://cdn.example/p00.jpg", fetched_at=T0)  # fmt: skip
+    label = PostLabel("instagram", "p00", "nikefan", media.sha256, 0, T0, "m1",
+                      [("tabby", 0.7), ("tiger cat", 0.2)], 0, 0, 0, None, T0)  # fmt: skip
+    LakeWriter(home / "lake").write_table(
+        POST_LABELS, "instagram", post_labels_table([label]), "enriched_at"
+    )
+    return media.sha256
 
 
 @dataclass
@@ -105,6 +126,7 @@ def start_api(home: Path, options: ServiceOptions) -> Iterator[str]:
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     home = tmp_path_factory.mktemp("api-home")
     build_lake(home)
+    add_picture_and_label(home)
     store = WatchlistStore(home / "catalog.sqlite")
     result = Api("", home)
     for workspace, entries in WATCH.items():

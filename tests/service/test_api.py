@@ -12,7 +12,7 @@ import pytest
 from tagpulse.config import load_settings
 from tagpulse.errors import ConfigError
 from tagpulse.service.app import ServiceOptions, create_app
-from tests.service.conftest import Api, build_lake, start_api
+from tests.service.conftest import Api, add_picture_and_label, build_lake, start_api
 
 
 def _key(api: Api, name: str) -> dict[str, str]:
@@ -229,26 +229,11 @@ def test_timeline_answers_are_reused_for_the_cache_ttl_only(tmp_path: Path) -> N
 
 def test_post_detail_with_labels_text_and_thumbnail(tmp_path: Path) -> None:
     import httpx
-    from PIL import Image
 
-    from tagpulse.collect.media import MediaStore
-    from tagpulse.lake.post_labels import POST_LABELS, PostLabel, post_labels_table
-    from tagpulse.lake.tables import LakeWriter
     from tagpulse.service.watchlists import WatchlistStore
-    from tests.service.conftest import T0
 
     build_lake(tmp_path)
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "JPEG")
-    with MediaStore(tmp_path / "media") as store:
-        media = store.store_bytes(buffer.getvalue(), platform="instagram", post_id="p00",
-                                  url="https://cdn.example/p00.jpg", fetched_at=T0)  # fmt: skip
-        sha = media.sha256
-    label = PostLabel("instagram", "p00", "nikefan", sha, 0, T0, "m1", [("tabby", 0.7),
-                      ("tiger cat", 0.2)], 0, 0, 0, None, T0)  # fmt: skip
-    LakeWriter(tmp_path / "lake").write_table(
-        POST_LABELS, "instagram", post_labels_table([label]), "enriched_at"
-    )
+    sha = add_picture_and_label(tmp_path)
     store = WatchlistStore(tmp_path / "catalog.sqlite")
     for ws, tag in (("brand", "nike"), ("rival", "puma")):
         store.create_user(f"u-{ws}", "correct horse battery", workspace=ws, role="viewer")

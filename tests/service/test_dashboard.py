@@ -89,7 +89,7 @@ def test_dashboard_pages_show_the_apis_data(api: Api, browser: object, tmp_path:
         "ps => ps.map(p => [p.dataset.label, Number(p.dataset.points)])",
     )
     assert sorted(map(tuple, drawn)) == sorted((k, len(v)) for k, v in series.items())
-    assert all(n == 48 for _, n in drawn)
+    assert dict(map(tuple, drawn)) == {"adidas": 48, "nike": 48, "shared": 0}
     _shot(page, tmp_path, "timelines")
 
     _open(page, api.base + "/#/share", "share")
@@ -97,9 +97,13 @@ def test_dashboard_pages_show_the_apis_data(api: Api, browser: object, tmp_path:
         "svg[data-kind=pie] path.slice",
         "ps => ps.map(p => [p.dataset.label, Number(p.dataset.share)])",
     )
-    expected = {"#" + t["tag"]: t["posts_share"] for t in share["platforms"][0]["tags"]}
+    # "shared" has no counts: no slice, and no share.
+    expected = {
+        "#" + t["tag"]: t["posts_share"] for t in share["platforms"][0]["tags"] if t["posts_share"]
+    }
     assert {k: round(v, 3) for k, v in slices} == {k: round(v, 3) for k, v in expected.items()}
-    assert page.locator("svg[data-kind=area] polygon.band").count() == 2
+    assert set(expected) == {"#nike", "#adidas"}
+    assert page.locator("svg[data-kind=area] polygon.band").count() == 3
     _shot(page, tmp_path, "share")
 
     _open(page, api.base + "/#/spikes", "spikes")
@@ -139,4 +143,66 @@ def test_viewer_cannot_change_the_watchlist(api: Api, browser: object) -> None:
     assert page.locator("text=Viewers cannot change the watchlist").count() == 1
     csp = httpx.get(api.base + "/").headers["content-security-policy"]
     assert "script-src 'self'" in csp
+    context.close()
+
+
+def test_campaign_influencer_sentiment_and_post_pages(
+    api: Api, browser: object, tmp_path: Path
+) -> None:
+    from tagpulse.config import load_settings
+    from tagpulse.enrich.runner import enrich_text
+
+    enrich_text(load_settings(home=api.home))
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, bypass_csp=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(api.base + "/#/login")
+    page.wait_for_selector("form.login")
+    page.fill("input[name=user]", "analyst-brand")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_function("document.body.dataset.page === 'timelines'")
+
+    _open(page, api.base + "/#/campaigns", "campaigns")
+    page.fill("#campaign-name", "launch")
+    page.fill("#campaign-tags", "nike")
+    page.fill("#campaign-start", "2026-11-01")
+    page.fill("#campaign-end", "2026-11-02")
+    page.click("#new-campaign button[type=submit]")
+    page.wait_for_selector("#campaign-detail svg[data-kind=line] path.series", state="attached")
+    with httpx.Client(base_url=api.base + "/api/v1") as client:
+        client.headers["Authorization"] = "Bearer " + api.keys["analyst-brand:read"]
+        report = client.get("/workspaces/brand/campaigns/launch/report").json()
+        accounts = client.get("/workspaces/brand/insights/influencers?top=25").json()["accounts"]
+        mood = client.get("/workspaces/brand/insights/sentiment?interval=1d").json()
+    drawn = page.eval_on_selector(
+        "#campaign-detail path.series[data-label='new posts per day']",
+        "p => Number(p.dataset.points)",
+    )
+    assert drawn == len(report["rates_per_day"]) > 0
+    assert page.locator("#campaign-list button[data-campaign=launch]").count() == 1
+    _shot(page, tmp_path, "campaigns")
+
+    _open(page, api.base + "/#/influencers", "influencers")
+    assert page.locator("#influencer-table tbody tr").count() == len(accounts) > 0
+    first = page.locator("#influencer-table tbody tr").first.locator("td").nth(1).inner_text()
+    top = accounts[0]
+    assert first == ("@" + top["handle"] if top["handle"] else top["account"])
+    _shot(page, tmp_path, "influencers")
+
+    _open(page, api.base + "/#/sentiment", "sentiment")
+    points = page.eval_on_selector(".sentiment-chart path.series", "p => Number(p.dataset.points)")
+    assert points == len(mood["platforms"][0]["points"]) > 0
+    _shot(page, tmp_path, "sentiment")
+
+    _open(page, api.base + "/#/post/instagram/p00", "post")
+    page.wait_for_selector("#label-table td:text-is('tabby')")
+    page.wait_for_function(
+        "(() => { const i = document.querySelector('.thumbs img');"
+        " return i && i.complete && i.naturalWidth > 0; })()"
+    )
+    assert page.eval_on_selector(".thumbs img", "img => img.naturalWidth") == 64
+    _shot(page, tmp_path, "post")
+    assert errors == []
     context.close()

@@ -149,7 +149,8 @@
       if (cursor) q.set("cursor", cursor);
       const doc = await api(ws("/posts?" + q));
       for (const p of doc.items) {
-        body.append(h("tr", {}, [p.taken_at ? p.taken_at.slice(0, 16) : "—", p.owner_handle || p.owner_id || "—",
+        const link = h("a", { href: `#/post/${encodeURIComponent(p.platform)}/${encodeURIComponent(p.post_id)}` }, p.taken_at ? p.taken_at.slice(0, 16) : "—");
+        body.append(h("tr", {}, [link, p.owner_handle || p.owner_id || "—",
           (p.caption || "").slice(0, 80), num(p.likes), num(p.comments)].map((c) => h("td", {}, c))));
       }
       cursor = doc.next_cursor;
@@ -160,7 +161,96 @@
     await load();
   }
 
-  const PAGES = { "/login": login, "/timelines": timelines, "/watchlist": watchlist, "/share": share, "/spikes": spikes, "/posts": posts };
+
+  async function campaigns() {
+    const list = h("div", { id: "campaign-list" });
+    const detail = h("div", { id: "campaign-detail" });
+    const show = async (name) => {
+      const r = await api(ws(`/campaigns/${encodeURIComponent(name)}/report`));
+      const chart = h("div", { class: "campaign-chart" });
+      const series = { "new posts per day": [], counterfactual: [] };
+      for (const p of r.rates_per_day) {
+        series["new posts per day"].push([p.at, p.posts]);
+        if (p.counterfactual !== null && p.counterfactual !== undefined) series.counterfactual.push([p.at, p.counterfactual]);
+      }
+      const u = r.uplift;
+      detail.replaceChildren(h("h2", {}, `Campaign ${name}`), chart,
+        h("p", { id: "uplift" }, u ? `Uplift during vs before: ${pct(u.estimate)} (${pct(u.low)} to ${pct(u.high)}), p = ${Number(u.p_value).toPrecision(2)}` : "Not enough data for an uplift test."),
+        table(["period", "new posts", "posts seen", "authors", "likes", "comments", "engagement rate", "sentiment"],
+          r.periods.map((p) => [p.name, num(p.new_posts), num(p.posts_seen), num(p.unique_authors), num(p.likes), num(p.comments), p.engagement_rate === null ? "—" : pct(p.engagement_rate), p.sentiment === null ? "—" : Number(p.sentiment).toFixed(2)])),
+        h("h3", {}, "Top posts during the campaign"),
+        h("div", { class: "thumbs" }, (r.periods.find((p) => p.name === "during") || { top_posts: [] }).top_posts.map((t) =>
+          h("a", { href: `#/post/${encodeURIComponent(t.platform || "instagram")}/${encodeURIComponent(t.post_id)}`, class: "thumb" },
+            h("img", { src: `${API}${ws(`/posts/${encodeURIComponent(t.platform || "instagram")}/${encodeURIComponent(t.post_id)}/media/0/thumbnail`)}`, alt: "", loading: "lazy" }),
+            h("span", {}, `${t.owner || ""} · ${num(t.likes)} likes`)))));
+      TagpulseCharts.line(chart, series, { title: "campaign", zero: true });
+    };
+    const refresh = async () => {
+      const doc = await api(ws("/campaigns"));
+      list.replaceChildren(doc.items.length ? table(["campaign", "tags", "from", "to", ""], doc.items.map((c) => [c.name, c.tags.map((t) => "#" + t).join(" "), c.start.slice(0, 16), c.end.slice(0, 16),
+        h("button", { "data-campaign": c.name, onclick: () => show(c.name).catch(fail) }, "report")])) : h("p", { class: "muted" }, "No campaigns yet."));
+    };
+    const name = h("input", { id: "campaign-name", placeholder: "name" });
+    const tags = h("input", { id: "campaign-tags", placeholder: "tags, comma separated" });
+    const start = h("input", { id: "campaign-start", type: "date" });
+    const end = h("input", { id: "campaign-end", type: "date" });
+    const form = h("form", { id: "new-campaign", class: "controls", onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await api(ws("/campaigns"), { method: "POST", body: { name: name.value, tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean), start: start.value + "T00:00:00Z", end: end.value + "T00:00:00Z" } });
+        await refresh();
+        await show(name.value);
+      } catch (err) { fail(err); }
+    } }, name, tags, start, end, h("button", { type: "submit" }, "Create"));
+    page("Campaigns", canWrite() ? form : "", list, detail);
+    await refresh();
+  }
+
+  async function influencers() {
+    const doc = await api(ws("/insights/influencers?top=25"));
+    page("Influencers",
+      h("p", { class: "muted" }, "Score = reach + engagement (vs the follower band's norm) + consistency + PageRank centrality; ⚠ = suspicious audience."),
+      table(["rank", "account", "posts", "followers", "engagement", "consistency", "centrality", "score", "flags"],
+        doc.accounts.map((a, i) => [String(i + 1), a.handle ? "@" + a.handle : a.account, num(a.posts), num(a.followers),
+          a.engagement_rate === null ? "—" : pct(a.engagement_rate), num(a.consistency), num(a.centrality), num(a.score),
+          a.flags.map((f) => "⚠ " + f.reason).join("; ")])));
+    document.querySelector("main table").id = "influencer-table";
+  }
+
+  async function sentimentPage() {
+    const doc = await api(ws("/insights/sentiment?interval=1d"));
+    const root = page("Sentiment");
+    for (const p of doc.platforms) {
+      if (!p.n) { root.append(h("p", { class: "muted" }, `${p.platform}: no enriched captions or comments (run tagpulse enrich).`)); continue; }
+      const chart = h("div", { class: "sentiment-chart" });
+      root.append(h("h2", {}, p.platform), chart,
+        p.shifts.length ? table(["shift at", "before", "after", "p"], p.shifts.map((s) => [s.at.slice(0, 16), num(s.mean_before), num(s.mean_after), Number(s.p_value).toPrecision(2)])) : h("p", { class: "muted" }, "No shift."),
+        h("h3", {}, "Most positive"), table(["sentiment", "text"], p.most_positive.map((i) => [num(i.sentiment), (i.text || "").slice(0, 120)])),
+        h("h3", {}, "Most negative"), table(["sentiment", "text"], p.most_negative.map((i) => [num(i.sentiment), (i.text || "").slice(0, 120)])));
+      TagpulseCharts.line(chart, { "mean sentiment": p.points.map((x) => [x.at, x.mean]) }, { title: "sentiment" });
+    }
+  }
+
+  async function postDetail(platform, id) {
+    const doc = await api(ws(`/posts/${encodeURIComponent(platform)}/${encodeURIComponent(id)}`));
+    const p = doc.post;
+    const chart = h("div", { class: "post-chart" });
+    page(`Post ${id}`,
+      h("p", {}, `${p.owner_handle ? "@" + p.owner_handle : p.owner_id || ""} · ${p.taken_at ? p.taken_at.slice(0, 16) : ""}`),
+      h("p", { class: "caption" }, p.caption || ""),
+      h("div", { class: "thumbs" }, doc.media.filter((m) => m.thumbnail).map((m) => h("img", { src: `${API}${ws(`/posts/${encodeURIComponent(platform)}/${encodeURIComponent(id)}/${m.thumbnail}`)}`, alt: "" }))),
+      h("h2", {}, "Image labels"),
+      doc.labels.length ? table(["picture", "top label", "score", "top-5", "faces", "smiles"], doc.labels.map((l) => [String(l.media_index), l.top_label || l.error || "—", num(l.top_score),
+        (l.labels || []).map((x) => `${x.label} ${(x.score * 100).toFixed(0)}%`).join(", "), num(l.faces), num(l.smiles)])) : h("p", { class: "muted" }, "Not labelled yet (tagpulse enrich)."),
+      h("h2", {}, "Caption"),
+      doc.text ? table(["language", "sentiment", "keywords"], [[doc.text.language || "—", num(doc.text.sentiment), (doc.text.keywords || []).join(", ")]]) : h("p", { class: "muted" }, "Not enriched yet."),
+      h("h2", {}, "Engagement over time"), chart);
+    document.querySelector("main table") && (document.querySelector("main table").id = "label-table");
+    TagpulseCharts.line(chart, { likes: doc.history.map((x) => [x.at, x.likes || 0]), comments: doc.history.map((x) => [x.at, x.comments || 0]) }, { title: "engagement", zero: true });
+  }
+
+  const PAGES = { "/login": login, "/timelines": timelines, "/watchlist": watchlist, "/share": share, "/spikes": spikes, "/posts": posts,
+    "/campaigns": campaigns, "/influencers": influencers, "/sentiment": sentimentPage };
 
   async function route() {
     const path = location.hash.replace(/^#/, "") || "/timelines";
@@ -168,9 +258,10 @@
       try { state.me = await api("/auth/me"); start(); } catch (err) { location.hash = "#/login"; if (path === "/login") login(); return; }
     }
     for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.getAttribute("href") === "#" + path);
-    const show = PAGES[path] || timelines;
+    const post = path.match(/^\/post\/([^/]+)\/([^/]+)$/);
+    const show = post ? () => postDetail(decodeURIComponent(post[1]), decodeURIComponent(post[2])) : PAGES[path] || timelines;
     try { await show(); } catch (err) { fail(err); }
-    document.body.dataset.page = path.slice(1);
+    document.body.dataset.page = post ? "post" : path.slice(1);
     document.body.dataset.ready = String(Date.now());
   }
 
