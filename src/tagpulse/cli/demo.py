@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from tagpulse.cli.common import console, err_console, friendly_errors
 from tagpulse.cli.report import RichReporter, make_reporter
 from tagpulse.cli.track import install_stop_handlers
 from tagpulse.demo import run_demo
+from tagpulse.demo_after import after_collection
 from tagpulse.lake.query import LakeQuery
 
 __all__ = ["demo"]
@@ -28,6 +30,16 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
+def _serve(home: Path, port: int) -> None:
+    import uvicorn
+
+    from tagpulse.config import Settings
+    from tagpulse.service.app import ServiceOptions, create_app
+
+    app = create_app(Settings(home=home, sandbox=True), ServiceOptions())
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
 @friendly_errors
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo lake and charts")] = Path(
@@ -36,6 +48,14 @@ def demo(
     days: Annotated[float, typer.Option("--days", help="Simulated days to track")] = 14.0,
     seconds: Annotated[float, typer.Option("--seconds", help="Wall seconds to take")] = 60.0,
     accounts: Annotated[int, typer.Option("--accounts")] = 3,
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Serve the dashboard on the demo lake at the end (default: when interactive)",
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="Port of the dashboard")] = 8000,
 ) -> None:
     """Track the demo tags for --days simulated days in about --seconds, then summarise."""
     stop = threading.Event()
@@ -85,3 +105,26 @@ def demo(
     console.print(
         f"growth since day one: {result.chart_html.with_name('chart-growth.html')} (.png)"
     )
+    console.print("enriching captions and comments, writing the report…")
+    extras = after_collection(result.home, [r["tag"] for r in result.summary], out)
+    t = extras.text
+    console.print(
+        f"text enrichment: {t.enriched:,} captions and comments in {t.seconds:.0f} s "
+        f"(model {t.model}); campaign {extras.campaign.name}: "
+        f"{extras.campaign.start:%Y-%m-%d %H:%M} to {extras.campaign.end:%Y-%m-%d %H:%M} UTC"
+    )
+    console.print(f"report: {extras.report}")
+    login = extras.login
+    url = f"http://127.0.0.1:{port}/"
+    console.print(
+        f"dashboard login: user [bold]{login.user}[/], password [bold]{login.password}[/] "
+        f"(workspace {login.workspace})"
+    )
+    if serve if serve is not None else sys.stdin.isatty():
+        console.print(f"dashboard: {url} (Ctrl-C stops it)")
+        _serve(result.home, port)
+    else:
+        console.print(
+            f"dashboard: run `tagpulse serve --demo --home {result.home} --port {port}` "
+            f"and open {url}"
+        )

@@ -1,0 +1,54 @@
+"""What the demo does after collecting: enrichment, the campaign, the report, the login."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+from tagpulse.analysis.report import REPORT_DATA_ID
+from tagpulse.demo_after import after_collection
+from tagpulse.lake.campaigns import CampaignStore
+from tagpulse.lake.catalog import Catalog
+from tagpulse.lake.tables import LakeWriter
+from tagpulse.records import HashtagSnapshot, ParsedRecords, Post
+from tagpulse.service.campaigns import WorkspaceCampaigns
+from tagpulse.service.watchlists import WatchlistStore
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_after_collection(tmp_path: Path) -> None:
+    home = tmp_path / "tagpulse-data"
+    writer = LakeWriter(home / "lake")
+    snaps = [
+        HashtagSnapshot("instagram", tag, 1000 + step * h, [], [], T0 + timedelta(hours=h), "a",
+                        None)
+        for tag, step in (("nike", 30), ("adidas", 10))
+        for h in range(10 * 24)
+    ]  # fmt: skip
+    writer.append_snapshots(snaps, [s.collected_at for s in snaps])
+    posts = [
+        Post("instagram", f"p{i}", T0 + timedelta(days=3), "r", owner_id="u", hashtags=["nike"],
+             caption="I love these shoes ❤️", taken_at=T0 + timedelta(hours=5 * i))
+        for i in range(20)
+    ]  # fmt: skip
+    writer.append_records(ParsedRecords(posts=posts))
+    extras = after_collection(home, ["nike", "adidas"], tmp_path)
+    assert extras.text.enriched == 20
+    catalog = Catalog(home / "catalog.sqlite")
+    [campaign] = CampaignStore(catalog).all()
+    assert campaign.name == "justdoit" and campaign.tags == ("nike", "justdoit")
+    assert campaign.end - campaign.start == timedelta(hours=36)
+    store = WatchlistStore(home / "catalog.sqlite")
+    _, principal = store.login(extras.login.user, extras.login.password)
+    assert principal.roles == {"demo": "admin"}
+    assert store.watched("demo") == {("instagram", t) for t in ("nike", "adidas", "justdoit")}
+    assert [c.name for c in WorkspaceCampaigns(store).all("demo")] == ["justdoit"]
+    page = extras.report.read_text()
+    data = orjson.loads(page.split(f'id="{REPORT_DATA_ID}">')[1].split("</script>")[0])
+    assert list(data["sections"])[:2] == ["campaign", "timeline"]
+    # The report starts two campaign lengths (72 h) before it: 2026-11-01 09:00, after the
+    # first two posts (0 h and 5 h).
+    assert data["sections"]["sentiment"]["n"] == 18
