@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import signal
 import subprocess
 import sys
 from typing import Annotated
@@ -12,6 +14,10 @@ from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_f
 from tagpulse.service.app import ServiceOptions, create_app
 
 __all__ = ["serve"]
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @friendly_errors
@@ -29,9 +35,19 @@ def serve(
             help="Also run `tagpulse track` on the workspaces' watchlists, as a child process",
         ),
     ] = False,
+    collector_args: Annotated[
+        str,
+        typer.Option(
+            "--collector-args",
+            help='Options for the collector, e.g. "--accounts accounts.toml --every 15m"',
+        ),
+    ] = "",
     rate: Annotated[
         float, typer.Option("--rate", help="Requests a minute per API key or session")
     ] = 600.0,
+    cache_ttl: Annotated[
+        float, typer.Option("--cache-ttl", help="Seconds a timeline answer is reused")
+    ] = 5.0,
     insecure_cookies: Annotated[
         bool,
         typer.Option(
@@ -49,7 +65,7 @@ def serve(
         settings,
         ServiceOptions(
             rate_per_minute=rate, burst=max(20.0, rate / 5), secure_cookies=not insecure_cookies,
-            watchlist_file=watchlist,
+            watchlist_file=watchlist, cache_ttl_s=cache_ttl,
         ),
     )  # fmt: skip
     collector: subprocess.Popen[bytes] | None = None
@@ -64,10 +80,14 @@ def serve(
                 str(watchlist),
                 "--home",
                 str(settings.home),
+                *shlex.split(collector_args),
             ]
         )
         console.print(f"collector: pid {collector.pid}, watchlist {watchlist}")
     console.print(f"API: http://{host}:{port}/api/v1 (docs: http://{host}:{port}/docs)")
+    # uvicorn stops on SIGTERM, then raises the signal again for the handler that was there
+    # before it: make that handler an exit, so the collector below is stopped too.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
