@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tagpulse.config import Settings
 from tagpulse.lake.query import LakeQuery
@@ -23,6 +23,7 @@ from tagpulse.service import (
     routes_manage,
     routes_posts,
 )
+from tagpulse.service.deps import PrincipalCache
 from tagpulse.service.guards import BodyLimit, RateLimiter, error_body, install_error_handlers
 from tagpulse.service.watchlists import WatchlistStore
 
@@ -79,6 +80,67 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+_SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+_PAGE_HEADERS = [
+    (b"content-security-policy", _CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class Guard:
+    """ASGI middleware (no per-request Request/Response objects: it sits on every request):
+    the rate limit (429 with Retry-After), security headers, and the metrics."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, metrics: Metrics) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = {k: v for k, v in scope.get("headers") or []}
+        client = scope.get("client")
+        wait = self.limiter.check(
+            RateLimiter.caller_of(
+                headers.get(b"authorization") or headers.get(b"x-api-key"),
+                headers.get(b"cookie"),
+                client[0] if client else None,
+            )
+        )
+        extra = _SECURITY_HEADERS + ([] if scope["path"].startswith(API) else _PAGE_HEADERS)
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in extra if k not in present
+                ]
+            await send(message)
+
+        try:
+            if wait > 0:
+                refused = JSONResponse(
+                    error_body(429, "too many requests: slow down"),
+                    status_code=429,
+                    headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+                )
+                await refused(scope, receive, send_with_headers)
+            else:
+                await self.app(scope, receive, send_with_headers)
+        finally:
+            route = scope.get("route")
+            self.metrics.observe(
+                scope["method"], getattr(route, "path", "unmatched"), status,
+                time.perf_counter() - started,
+            )  # fmt: skip
+
+
 def create_app(settings: Settings, options: ServiceOptions | None = None) -> FastAPI:
     """The API over ``settings.home``. Refuses a default secret outside the sandbox/demo."""
     options = options or ServiceOptions()
@@ -96,41 +158,19 @@ def create_app(settings: Settings, options: ServiceOptions | None = None) -> Fas
     app.state.metrics = Metrics()
     app.state.answers = routes_data.AnswerCache(options.cache_ttl_s)
     app.state.secure_cookies = options.secure_cookies
+    app.state.principals = PrincipalCache()
+    app.state.watched = {}
     limiter = RateLimiter(options.rate_per_minute, options.burst)
 
     def on_watchlist_change() -> None:
+        app.state.watched.clear()
         if options.watchlist_file is not None:
             app.state.store.write_tags_file(options.watchlist_file)
 
     app.state.on_watchlist_change = on_watchlist_change
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        wait = limiter.check(RateLimiter.caller(request))
-        if wait > 0:
-            response: Response = JSONResponse(
-                error_body(429, "too many requests: slow down"),
-                status_code=429,
-                headers={"Retry-After": str(max(1, round(wait + 0.5)))},
-            )
-        else:
-            response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if not request.url.path.startswith(API):
-            response.headers.setdefault("Content-Security-Policy", _CSP)
-            response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        app.state.metrics.observe(
-            request.method, path, response.status_code, time.perf_counter() - started
-        )
-        return response
-
+    app.add_middleware(Guard, limiter=limiter, metrics=app.state.metrics)
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
     for router in (
         routes_manage.router,

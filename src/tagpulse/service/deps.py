@@ -19,8 +19,10 @@ workspace gets 404 (not 403), so workspace names do not leak.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -32,6 +34,7 @@ from tagpulse.service.watchlists import WatchlistStore
 __all__ = [
     "SESSION_COOKIE",
     "Permission",
+    "PrincipalCache",
     "WorkspaceAccess",
     "allowed",
     "current_principal",
@@ -75,23 +78,56 @@ def _api_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def current_principal(request: Request) -> Principal:
+class PrincipalCache:
+    """Who a key or session is, remembered for ``ttl_s`` seconds: a dashboard or a script
+    asking many times a second costs one catalog lookup per second or two. A revoked key or a
+    disabled user is refused at most ``ttl_s`` later (at once for a logout here)."""
+
+    def __init__(self, ttl_s: float = 2.0) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    @staticmethod
+    def key_of(secret: str, kind: str) -> str:
+        return kind + ":" + hashlib.sha256(secret.encode()).hexdigest()
+
+    def get(self, key: str) -> Principal | None:
+        hit = self._entries.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl_s, principal)
+
+    def drop(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+
+async def current_principal(request: Request) -> Principal:
     """The request's principal, or 401; checks CSRF on state-changing session requests."""
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     store = store_of(request)
+    cache: PrincipalCache = request.app.state.principals
     key = _api_key(request)
     principal: Principal | None = None
     if key:
-        principal = store.authenticate_key(key)
+        slot = PrincipalCache.key_of(key, "key")
+        principal = cache.get(slot) or store.authenticate_key(key)
         if principal is None:
             raise HTTPException(401, "invalid, revoked or disabled API key")
+        cache.put(slot, principal)
     else:
         session = request.cookies.get(SESSION_COOKIE)
-        principal = store.session(session) if session else None
+        slot = PrincipalCache.key_of(session or "", "session")
+        principal = (cache.get(slot) or store.session(session)) if session else None
         if principal is None:
             raise HTTPException(401, "not signed in: log in or send an API key")
+        cache.put(slot, principal)
         if request.method not in _SAFE_METHODS:
             sent = request.headers.get("x-csrf-token", "")
             if not principal.csrf or not hmac.compare_digest(sent, principal.csrf):
@@ -100,10 +136,10 @@ def current_principal(request: Request) -> Principal:
     return principal
 
 
-def require(permission: Permission) -> Callable[..., WorkspaceAccess]:
+def require(permission: Permission) -> Callable[..., Awaitable[WorkspaceAccess]]:
     """A dependency: the caller has ``permission`` in the path's ``{workspace}``."""
 
-    def dependency(
+    async def dependency(
         workspace: str, principal: Annotated[Principal, Depends(current_principal)]
     ) -> WorkspaceAccess:
         role = principal.role_in(workspace)

@@ -137,18 +137,18 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     @staticmethod
-    def caller(request: Request) -> str:
-        header = request.headers.get("authorization") or request.headers.get("x-api-key")
-        if header:
-            # The key's id part only (never the secret) — or a digest for a malformed header.
-            parts = header.split()[-1].split("_")
-            return "key:" + (
-                parts[1] if len(parts) == 3 else hashlib.sha256(header.encode()).hexdigest()[:16]
-            )
-        session = request.cookies.get("tagpulse_session")
-        if session:
-            return "session:" + hashlib.sha256(session.encode()).hexdigest()[:16]
-        return "addr:" + (request.client.host if request.client else "?")
+    def caller_of(key: bytes | None, cookie: bytes | None, address: str | None) -> str:
+        """Who a request counts against: its API key's id (never the secret; a digest of a
+        malformed header), else its session, else its client address."""
+        if key:
+            parts = key.split()[-1].split(b"_")
+            if len(parts) == 3:
+                return "key:" + parts[1].decode("ascii", "replace")
+            return "key:" + hashlib.sha256(key).hexdigest()[:16]
+        if cookie and b"tagpulse_session=" in cookie:
+            session = cookie.split(b"tagpulse_session=", 1)[1].split(b";", 1)[0]
+            return "session:" + hashlib.sha256(session).hexdigest()[:16]
+        return "addr:" + (address or "?")
 
     def check(self, caller: str, now: float | None = None) -> float:
         """0 when the request may go ahead, else the seconds until it may."""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
-import threading
+import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from tagpulse.analysis.timeline import parse_duration, parse_since, timeline_series
 from tagpulse.lake.query import LakeQuery
@@ -18,6 +22,7 @@ from tagpulse.service.visibility import Visible, decode_cursor, encode_cursor
 
 __all__ = ["AnswerCache", "lake_of", "router", "visible_of", "when"]
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/workspaces/{workspace}", tags=["data"])
 Read = Annotated[WorkspaceAccess, Depends(require("read"))]
 TagsQuery = Annotated[list[str], Query(alias="tag", max_length=50)]
@@ -29,8 +34,19 @@ def lake_of(request: Request) -> LakeQuery:
     return query
 
 
+_WATCHED_TTL_S = 2.0
+
+
 def visible_of(request: Request, access: WorkspaceAccess) -> Visible:
-    return Visible(frozenset(store_of(request).watched(access.workspace)))
+    """The workspace's watchlist as a :class:`Visible`, remembered for two seconds (and
+    forgotten at once when this server changes a watchlist)."""
+    cache: dict[str, tuple[float, Visible]] = request.app.state.watched
+    hit = cache.get(access.workspace)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    visible = Visible(frozenset(store_of(request).watched(access.workspace)))
+    cache[access.workspace] = (time.monotonic() + _WATCHED_TTL_S, visible)
+    return visible
 
 
 def when(text: str | None, field: str) -> datetime | None:
@@ -38,30 +54,69 @@ def when(text: str | None, field: str) -> datetime | None:
 
 
 class AnswerCache:
-    """Recent answers by key for ``ttl_s`` seconds: a dashboard full of clients asking for the
-    same timeline costs one lake query per key and TTL, not one per request. New snapshots
-    arrive every few minutes, so a few seconds of staleness is invisible."""
+    """Recent answers by key: a dashboard full of clients asking for the same timeline costs
+    one lake query per key every ``ttl_s`` seconds, not one per request. New snapshots arrive
+    every few minutes, so a few seconds of staleness is invisible.
 
-    def __init__(self, ttl_s: float = 5.0, max_entries: int = 512) -> None:
+    Stale-while-revalidate: an answer older than ``ttl_s`` is still served while one refresh
+    runs beside it (up to ``max_stale_s``), so no request waits for the lake after the first.
+    """
+
+    def __init__(
+        self, ttl_s: float = 5.0, max_entries: int = 512, max_stale_s: float = 60.0
+    ) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
+        self.max_stale_s = max(max_stale_s, ttl_s)
         self._entries: dict[Any, tuple[float, bytes, str]] = {}
-        self._lock = threading.Lock()
+        self._refreshing: set[Any] = set()
+        self._computing: dict[Any, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def get(self, key: Any) -> tuple[bytes, str] | None:
-        with self._lock:
-            hit = self._entries.get(key)
-        if hit is None or time.monotonic() - hit[0] > self.ttl_s:
+    def _fresh(self, key: Any, limit: float) -> tuple[bytes, str] | None:
+        hit = self._entries.get(key)
+        if hit is None or time.monotonic() - hit[0] > limit:
             return None
         return hit[1], hit[2]
 
+    def get(self, key: Any) -> tuple[bytes, str] | None:
+        return self._fresh(key, self.ttl_s)
+
     def put(self, key: Any, body: bytes) -> tuple[bytes, str]:
         etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        with self._lock:
-            if len(self._entries) >= self.max_entries:
-                self._entries.clear()
-            self._entries[key] = (time.monotonic(), body, etag)
+        if len(self._entries) >= self.max_entries and key not in self._entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic(), body, etag)
         return body, etag
+
+    async def answer(self, key: Any, compute: Callable[[], bytes]) -> tuple[bytes, str]:
+        """The cached answer for ``key``; computed (once, however many ask) when missing or
+        too stale, refreshed in the background when merely stale."""
+        fresh = self._fresh(key, self.ttl_s)
+        if fresh is not None:
+            return fresh
+        stale = self._fresh(key, self.max_stale_s)
+        if stale is not None and self.ttl_s > 0:
+            if key not in self._refreshing:
+                self._refreshing.add(key)
+                task = asyncio.get_running_loop().create_task(self._refresh(key, compute))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            return stale
+        lock = self._computing.setdefault(key, asyncio.Lock())
+        async with lock:
+            again = self._fresh(key, self.ttl_s)
+            if again is not None:
+                return again
+            return self.put(key, await run_in_threadpool(compute))
+
+    async def _refresh(self, key: Any, compute: Callable[[], bytes]) -> None:
+        try:
+            self.put(key, await run_in_threadpool(compute))
+        except Exception:  # the stale answer stays; the next request past it retries
+            log.exception("refreshing a cached answer failed")
+        finally:
+            self._refreshing.discard(key)
 
 
 def _json(
@@ -83,7 +138,7 @@ def _json(
 
 
 @router.get("/timelines")
-def timelines(
+async def timelines(
     request: Request,
     access: Read,
     tags: TagsQuery = [],  # noqa: B006 — FastAPI copies query defaults
@@ -99,9 +154,16 @@ def timelines(
     picked = visible_of(request, access).pick_tags(tags, platform)
     cache: AnswerCache = request.app.state.answers
     key = ("timelines", tuple((p, tuple(ts)) for p, ts in picked.items()), interval_s, since, until)
-    hit = cache.get(key)
-    if hit is not None:
-        return _json(request, cached=hit)
+    hit = await cache.answer(
+        key, functools.partial(_timeline_body, request, picked, interval_s, since, until)
+    )
+    return _json(request, cached=hit)
+
+
+def _timeline_body(
+    request: Request, picked: dict[str, list[str]], interval_s: int, since: str | None,
+    until: str | None,
+) -> bytes:  # fmt: skip
     start, end = when(since, "since"), when(until, "until")
     series: dict[str, list[list[Any]]] = {}
     several = len(picked) > 1
@@ -113,8 +175,7 @@ def timelines(
         for label, points in found.items():
             shown = f"{plat}:{label}" if several else label
             series[shown] = [[at.isoformat(), count] for at, count in points]
-    doc = {"interval_s": interval_s, "series": series}
-    return _json(request, cached=cache.put(key, orjson.dumps(doc)))
+    return orjson.dumps({"interval_s": interval_s, "series": series})
 
 
 @router.get("/snapshots")

@@ -12,6 +12,7 @@ from tagpulse.errors import AuthError
 from tagpulse.service.auth_store import Principal
 from tagpulse.service.deps import (
     SESSION_COOKIE,
+    PrincipalCache,
     WorkspaceAccess,
     current_principal,
     require,
@@ -43,7 +44,7 @@ def _me(principal: Principal) -> dict[str, Any]:
 
 
 @router.get("/health", tags=["service"])
-def health(request: Request) -> dict[str, Any]:
+async def health(request: Request) -> dict[str, Any]:
     """Liveness and whether the lake has data (no sign-in needed)."""
     return {"status": "ok", "lake": request.app.state.lake.has_data("hashtag_snapshots")}
 
@@ -74,6 +75,7 @@ def logout(request: Request, _: Me, response: Response) -> None:
     session = request.cookies.get(SESSION_COOKIE)
     if session:
         store_of(request).logout(session)
+        request.app.state.principals.drop(PrincipalCache.key_of(session, "session"))
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
