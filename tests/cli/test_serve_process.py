@@ -85,6 +85,8 @@ def test_serve_with_collector(sandbox: Sandbox, tmp_path: Path) -> None:
             server.kill()
             raise AssertionError(log.read_text()[-3000:]) from None
     output = log.read_text()
+    # Secrets never reach the logs.
+    assert key.split("_", 2)[2] not in output and "correct horse battery" not in output
     assert "collector: pid" in output
     pid = int(output.split("collector: pid ")[1].split(",")[0])
     # The collector child is gone too.

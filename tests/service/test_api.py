@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -257,6 +258,8 @@ def test_post_detail_with_labels_text_and_thumbnail(tmp_path: Path) -> None:
             assert (
                 c.get("/workspaces/brand/posts/instagram/p00/media/1/thumbnail").status_code == 404
             )
+            classes = c.get("/workspaces/brand/insights/classes").json()["platforms"][0]
+            assert [(k["label"], k["posts"]) for k in classes["classes"]] == [("tabby", 1)]
             # p02 carries #puma: the other workspace's.
             assert c.get("/workspaces/brand/posts/instagram/p02").status_code == 404
         with httpx.Client(base_url=base + "/api/v1", headers={"X-API-Key": keys["rival"]}) as c:
@@ -264,3 +267,44 @@ def test_post_detail_with_labels_text_and_thumbnail(tmp_path: Path) -> None:
             assert (
                 c.get("/workspaces/rival/posts/instagram/p00/media/0/thumbnail").status_code == 404
             )
+
+
+def test_api_answers_while_the_lake_is_written_and_compacted(tmp_path: Path) -> None:
+    import threading
+
+    import httpx
+
+    from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, LakeWriter
+    from tagpulse.records import HashtagSnapshot
+    from tagpulse.service.watchlists import WatchlistStore
+    from tests.service.conftest import T0
+
+    build_lake(tmp_path)
+    store = WatchlistStore(tmp_path / "catalog.sqlite")
+    store.create_user("ana", "correct horse battery", workspace="brand", role="viewer")
+    key = store.create_key("ana", workspace="brand", scope="read")
+    store.add("brand", "nike", interval_s=900, user="t")
+    done = threading.Event()
+
+    def write_and_compact() -> None:
+        writer = LakeWriter(tmp_path / "lake")
+        for i in range(40):
+            at = T0.replace(day=3) + timedelta(minutes=15 * i)
+            writer.append_snapshots([HashtagSnapshot("instagram", "nike", 50_000 + i, [], [], at,
+                                                     "a", None)], [at])  # fmt: skip
+            if i % 8 == 7:
+                writer.compact(HASHTAG_SNAPSHOTS)
+        done.set()
+
+    statuses: list[int] = []
+    for base in start_api(tmp_path, ServiceOptions(cache_ttl_s=0)):
+        worker = threading.Thread(target=write_and_compact)
+        worker.start()
+        with httpx.Client(base_url=base + "/api/v1", headers={"X-API-Key": key}) as client:
+            while not done.is_set():
+                statuses.append(client.get("/workspaces/brand/timelines").status_code)
+                statuses.append(client.get("/workspaces/brand/snapshots?limit=1000").status_code)
+            worker.join()
+            last = client.get("/workspaces/brand/snapshots?limit=1000&tag=nike").json()["items"]
+    assert statuses and set(statuses) == {200}
+    assert len(last) == 48 + 40

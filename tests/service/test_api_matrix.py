@@ -40,6 +40,7 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, Permission]] = [
     ("DELETE", "/campaigns/mx", None, "write"),
     ("GET", "/insights/influencers", None, "read"),
     ("GET", "/insights/sentiment", None, "read"),
+    ("GET", "/insights/classes", None, "read"),
     ("GET", "/insights/forecast?days=1&interval=30m", None, "read"),
     ("GET", "/members", None, "admin"),
 ]

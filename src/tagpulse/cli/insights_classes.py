@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
 from rich.table import Table
 
-from tagpulse.analysis.classes import image_classes
+from tagpulse.analysis.classes import ImageClasses, image_classes
 from tagpulse.analysis.panel_bars import BarPanel, write_bars
 from tagpulse.analysis.timeline import parse_since
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.lake.query import LakeQuery
 
-__all__ = ["classes", "register"]
+__all__ = ["classes", "classes_doc", "register"]
 
 
 def _num(value: float | None, digits: int = 0) -> str:
@@ -63,17 +63,7 @@ def classes(
             title=f"Top {top} image classes",
         )
     if as_json:
-        doc = {
-            "posts_labelled": result.posts_labelled,
-            "other_posts": result.other_posts,
-            "classes": [
-                {"label": c.label, "posts": c.posts, "posts_share": c.posts_share,
-                 "likes": c.likes, "mean_likes": c.mean_likes, "comments": c.comments,
-                 "mean_comments": c.mean_comments}
-                for c in result.classes
-            ],
-        }  # fmt: skip
-        console.print_json(orjson.dumps(doc).decode())
+        console.print_json(orjson.dumps(classes_doc(result)).decode())
         return
     table = Table(
         title=f"Image classes ({result.posts_labelled} labelled posts, top {top}; "
@@ -91,6 +81,20 @@ def classes(
         console.print("no labelled images: run `tagpulse enrich --images` first")
     if out is not None:
         console.print(f"chart: {out}")
+
+
+def classes_doc(result: ImageClasses) -> dict[str, Any]:
+    """The JSON document (shared with the API)."""
+    return {
+        "posts_labelled": result.posts_labelled,
+        "other_posts": result.other_posts,
+        "classes": [
+            {"label": c.label, "posts": c.posts, "posts_share": c.posts_share,
+             "likes": c.likes, "mean_likes": c.mean_likes, "comments": c.comments,
+             "mean_comments": c.mean_comments}
+            for c in result.classes
+        ],
+    }  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -10,10 +10,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from tagpulse.analysis.campaign import campaign_report, report_dict
+from tagpulse.analysis.classes import image_classes
 from tagpulse.analysis.forecast import forecast_tags
 from tagpulse.analysis.influencers import rank_influencers
 from tagpulse.analysis.sentiment import tag_sentiment
 from tagpulse.analysis.timeline import parse_duration
+from tagpulse.cli.insights_classes import classes_doc
 from tagpulse.cli.insights_forecast import forecast_doc
 from tagpulse.cli.insights_influencers import account_json
 from tagpulse.cli.insights_sentiment import sentiment_doc
@@ -156,3 +158,25 @@ def forecast(
                 continue
             out += [{"platform": plat, **forecast_doc(f)} for f in found]
     return {"tags": out, "skipped": skipped}
+
+
+@router.get("/insights/classes", tags=["insights"])
+def classes(
+    request: Request,
+    access: Read,
+    tags: TagsQuery = [],  # noqa: B006
+    since: str | None = None,
+    until: str | None = None,
+    platform: str | None = None,
+    top: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> dict[str, Any]:
+    """Posts, likes and comments by the top image classes (after tagpulse enrich --images)."""
+    picked = visible_of(request, access).pick_tags(tags, platform)
+    out = []
+    for plat, plat_tags in picked.items():
+        result = image_classes(
+            lake_of(request), plat_tags, since=when(since, "since"), until=when(until, "until"),
+            platform=plat, top=top,
+        )  # fmt: skip
+        out.append({"platform": plat, **classes_doc(result)})
+    return {"platforms": out}
