@@ -57,6 +57,52 @@ class DemoResult:
     wall_seconds: float
     simulated_days: float
     server_stats: dict[str, Any] = field(default_factory=dict)
+    #: The one pass over some social accounts at the end (None when stopped before it).
+    account_stats: RunStats | None = None
+
+
+#: Accounts the demo reads once at the end: the world's influencers, those that bought
+#: followers, and others posting about the competitor set.
+DEMO_ACCOUNTS = 24
+_DEMO_INTERESTS = frozenset({"nike", "adidas", "puma", "justdoit"})
+
+
+def demo_handles(world: World, t: float) -> list[str]:
+    social = world.social
+    public = [a for a in social.accounts if not a.is_private and not a.deleted(t)]
+    picked = [a for a in public if a.influencer or a.idx in social.bought]
+    picked += [a for a in public if a not in picked and _DEMO_INTERESTS & set(a.interests)][
+        : max(0, DEMO_ACCOUNTS - len(picked))
+    ]
+    return [a.username_at(t) for a in picked]
+
+
+def _accounts_pass(
+    world: World,
+    out: Path,
+    settings: Settings,
+    specs: list[AccountSpec],
+    clock: AcceleratedClock,
+    reporter: Reporter | None,
+    stop: threading.Event | None,
+) -> RunStats:
+    """One pass over some of the social world's accounts: profiles, their newest posts (with
+    #nike, #adidas …), who liked the newest three, and their pictures, so the influencer and
+    image insights have something to say about the demo."""
+    handles_file = out / "accounts.txt"
+    handles_file.write_text("".join(f"@{h}\n" for h in demo_handles(world, clock.time())))
+    options = CollectorOptions(
+        interval_s=86_400.0, once=True, max_posts=12, likers_posts=3, flush_every=500,
+        flush_wall_s=2.0, max_wall_sleep_s=0.25, seed=7,
+    )  # fmt: skip
+    collector = build_collector(
+        settings, handles_file, accounts=specs, options=options, clock=clock,
+        reporter=reporter, stop=stop, policy=BackoffPolicy(),
+    )  # fmt: skip
+    try:
+        return collector.run()
+    finally:
+        collector.pool.close()
 
 
 def _fresh_home(out: Path) -> Path:
@@ -95,6 +141,7 @@ def run_demo(
     speed = days * DAY / wall_seconds
     clock = AcceleratedClock.starting_now(world.start, speed)
     started = time.monotonic()
+    account_stats: RunStats | None = None
     with SandboxServer(world, clock, faults=faults).start() as server:
         settings = Settings(home=home, instagram_base_url=server.base_url, sandbox=True)
         # The collector's budget sits just under each sandbox account's, as a careful user sets.
@@ -129,6 +176,8 @@ def run_demo(
             stats = collector.run()
         finally:
             collector.pool.close()
+        if stop is None or not stop.is_set():
+            account_stats = _accounts_pass(world, out, settings, specs, clock, reporter, stop)
         server_stats = server.stats()
     wall = time.monotonic() - started
     LakeWriter(settings.lake_dir).compact(HASHTAG_SNAPSHOTS)
@@ -163,4 +212,5 @@ def run_demo(
         wall_seconds=wall,
         simulated_days=days,
         server_stats=server_stats,
+        account_stats=account_stats,
     )

@@ -52,3 +52,20 @@ def test_after_collection(tmp_path: Path) -> None:
     # The report starts two campaign lengths (72 h) before it: 2026-11-01 09:00, after the
     # first two posts (0 h and 5 h).
     assert data["sections"]["sentiment"]["n"] == 18
+
+
+def test_demo_reads_the_influencers_and_buyers() -> None:
+    from tagpulse.demo import DEMO_ACCOUNTS, demo_handles
+    from tagpulse.platforms.sandbox.world import DAY, World
+
+    world = World(seed=7)
+    t = world.start + 14 * DAY
+    handles = demo_handles(world, t)
+    social = world.social
+    by_handle = {a.username_at(t): a for a in social.accounts}
+    picked = [by_handle[h] for h in handles]
+    assert len(handles) == len(set(handles)) == DEMO_ACCOUNTS
+    assert not any(a.is_private or a.deleted(t) for a in picked)
+    public = [a for a in social.accounts if not a.is_private and not a.deleted(t)]
+    assert {a.idx for a in public if a.influencer} <= {a.idx for a in picked}
+    assert {a.idx for a in public if a.idx in social.bought} <= {a.idx for a in picked}

@@ -101,6 +101,15 @@ def demo(
         f"posts: {posts['n']:,} observations of {posts['d']:,} top/recent posts of the tags "
         "(table posts)"
     )
+    if result.account_stats is not None:
+        profiles = LakeQuery(result.home / "lake").rows(
+            "SELECT count(DISTINCT handle) AS n FROM profiles"
+        )[0]["n"]
+        console.print(
+            f"accounts: one pass over {profiles} of the sandbox's accounts (influencers, some that "
+            f"bought followers, others posting about nike, adidas and puma): profiles, newest "
+            f"posts, likers and pictures in {result.account_stats.requests} requests"
+        )
     console.print(f"lake: {result.home}\nchart: {result.chart_html} and {result.chart_png}")
     console.print(
         f"growth since day one: {result.chart_html.with_name('chart-growth.html')} (.png)"
