@@ -88,3 +88,22 @@ def test_cli_table_json_and_charts(lake: tuple[Path, World], tmp_path: Path) -> 
     assert table.exit_code == 0, table.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "#nike" in table.output and "→" in table.output
+
+
+def test_a_partly_observed_last_bucket_is_not_a_drop(tmp_path: Path) -> None:
+    # +100 posts an hour for 49 hourly snapshots: with 6 h buckets the last bucket holds one
+    # snapshot (at its start). Its rate is still 2,400 a day, and there is no change point.
+    start = utc_from_epoch(1_793_491_200)
+    snaps = [
+        HashtagSnapshot("instagram", "steady", 10_000 + 100 * h, [], [],
+                        start + timedelta(hours=h), "a", None)
+        for h in range(49)
+    ]  # fmt: skip
+    LakeWriter(tmp_path / "lake").append_snapshots(snaps, [s.collected_at for s in snaps])
+    [timeline] = tag_timelines(LakeQuery(tmp_path / "lake"), ["steady"], interval_s=6 * HOUR)
+    assert len(timeline.points) == 9
+    assert [round(r) for _, r in timeline.rates] == [2400] * 8
+    assert timeline.change_points == []
+    # Without the observation times the last bucket reads as a drop to a sixth.
+    naive = rate_series(timeline.points)
+    assert round(naive[-1][1]) == 400

@@ -16,8 +16,8 @@ from datetime import datetime
 import numpy as np
 
 from tagpulse.analysis.changepoints import change_points
-from tagpulse.analysis.timeline import Series, timeline_series
-from tagpulse.lake.query import LakeQuery
+from tagpulse.analysis.timeline import timeline_points
+from tagpulse.lake.query import LakeQuery, TimelinePoint
 
 __all__ = ["ChangePoint", "TagTimeline", "rate_series", "tag_timelines"]
 
@@ -55,18 +55,27 @@ class TagTimeline:
         return (c1 - c0) / seconds * _DAY if seconds > 0 else None
 
 
-def rate_series(points: Sequence[tuple[datetime, int]]) -> list[tuple[datetime, float]]:
-    """Posts per day between consecutive points, stamped at the later point."""
+def rate_series(
+    points: Sequence[tuple[datetime, int]], seen: Sequence[datetime | None] | None = None
+) -> list[tuple[datetime, float]]:
+    """Posts per day between consecutive points, stamped at the later point.
+
+    ``seen``: when each point's count was observed (a bucket's latest snapshot). The elapsed
+    time between two counts is then the time between those observations, so a bucket observed
+    for only part of its length (the last one, while collection goes on) is not read as a drop.
+    """
     rates: list[tuple[datetime, float]] = []
-    for (t0, c0), (t1, c1) in itertools.pairwise(points):
-        seconds = (t1 - t0).total_seconds()
+    for i, ((t0, c0), (t1, c1)) in enumerate(itertools.pairwise(points)):
+        a, b = (seen[i], seen[i + 1]) if seen is not None else (t0, t1)
+        seconds = ((b or t1) - (a or t0)).total_seconds()
         if seconds > 0:
             rates.append((t1, (c1 - c0) / seconds * _DAY))
     return rates
 
 
-def _timeline(label: str, points: list[tuple[datetime, int]], min_size: int) -> TagTimeline:
-    rates = rate_series(points)
+def _timeline(label: str, buckets: list[TimelinePoint], min_size: int) -> TagTimeline:
+    points = [(p.bucket, p.post_count) for p in buckets]
+    rates = rate_series(points, [p.last_at for p in buckets])
     if not rates:
         return TagTimeline(label, points, rates, [])
     values = np.array([r for _, r in rates], dtype=np.float64)
@@ -88,7 +97,7 @@ def tag_timelines(
     min_size: int = 3,
 ) -> list[TagTimeline]:
     """One :class:`TagTimeline` per tag (every tag in the lake when ``tags`` is empty)."""
-    series: Series = timeline_series(
+    found = timeline_points(
         query, tags, interval_s=interval_s, since=since, until=until, platform=platform
     )
-    return [_timeline(label, points, min_size) for label, points in series.items()]
+    return [_timeline(label, points, min_size) for label, points in found.items()]

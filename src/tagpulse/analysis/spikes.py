@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tagpulse.analysis.insights_timeline import rate_series
-from tagpulse.analysis.timeline import timeline_series
+from tagpulse.analysis.timeline import timeline_points
 from tagpulse.lake.query import LakeQuery
 
 __all__ = ["PostSpike", "Spikes", "TagAnomaly", "find_spikes", "robust_z"]
@@ -151,11 +151,11 @@ def find_spikes(
                 )
             )  # fmt: skip
     result.posts.sort(key=lambda s: -max(s.likes_z or 0.0, s.comments_z or 0.0))
-    series = timeline_series(
+    found = timeline_points(
         query, tags, interval_s=interval_s, since=since, until=until, platform=platform
     )
-    for label, points in series.items():
-        rates = rate_series(points)
+    for label, points in found.items():
+        rates = rate_series([(p.bucket, p.post_count) for p in points], [p.last_at for p in points])
         values = [r for _, r in rates]
         for at, rate in rates:
             z = robust_z(rate, values)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from tagpulse.errors import InputError
-from tagpulse.lake.query import LakeQuery
+from tagpulse.lake.query import LakeQuery, TimelinePoint
 
 __all__ = [
     "Series",
@@ -21,6 +21,7 @@ __all__ = [
     "normalise_tag",
     "parse_duration",
     "parse_since",
+    "timeline_points",
     "timeline_series",
 ]
 
@@ -95,6 +96,43 @@ def parse_since(text: str, now: datetime, *, field: str = "since") -> datetime:
     return _as_utc(moment)
 
 
+def timeline_points(
+    query: LakeQuery,
+    tags: Sequence[str],
+    *,
+    interval_s: int,
+    since: datetime | None,
+    until: datetime | None,
+    platform: str | None = None,
+) -> dict[str, list[TimelinePoint]]:
+    """The buckets of :func:`timeline_series` with their latest snapshot times, by label."""
+    if interval_s <= 0:
+        raise InputError(f"interval must be positive, got {interval_s}s", field="interval")
+    wanted = list(dict.fromkeys(t for t in (normalise_tag(t) for t in tags) if t))
+    points = query.timeline(
+        wanted,
+        interval_s=interval_s,
+        since=_as_utc(since) if since is not None else None,
+        until=_as_utc(until) if until is not None else None,
+        platform=platform,
+    )
+    by_key: dict[tuple[str, str], list[TimelinePoint]] = {}
+    for point in points:
+        by_key.setdefault((point.tag, point.platform), []).append(point)
+    several = len({plat for _, plat in by_key}) > 1
+    entries: list[tuple[str, str | None]] = []
+    for tag in wanted:
+        found = sorted(plat for t, plat in by_key if t == tag)
+        entries += [(tag, plat) for plat in found] or [(tag, None)]
+    asked = set(wanted)
+    entries += sorted(key for key in by_key if key[0] not in asked)
+    out: dict[str, list[TimelinePoint]] = {}
+    for tag, plat in entries:
+        label = f"{plat}:{tag}" if several and plat is not None else tag
+        out[label] = sorted(by_key[(tag, plat)], key=lambda p: p.bucket) if plat else []
+    return out
+
+
 def timeline_series(
     query: LakeQuery,
     tags: Sequence[str],
@@ -110,31 +148,10 @@ def timeline_series(
     With no tags, every tag in the lake is charted. Labels are ``platform:tag`` when the result
     spans several platforms, else the bare tag.
     """
-    if interval_s <= 0:
-        raise InputError(f"interval must be positive, got {interval_s}s", field="interval")
-    wanted = list(dict.fromkeys(t for t in (normalise_tag(t) for t in tags) if t))
-    points = query.timeline(
-        wanted,
-        interval_s=interval_s,
-        since=_as_utc(since) if since is not None else None,
-        until=_as_utc(until) if until is not None else None,
-        platform=platform,
+    found = timeline_points(
+        query, tags, interval_s=interval_s, since=since, until=until, platform=platform
     )
-    by_key: dict[tuple[str, str], list[tuple[datetime, int]]] = {}
-    for point in points:
-        by_key.setdefault((point.tag, point.platform), []).append((point.bucket, point.post_count))
-    several = len({plat for _, plat in by_key}) > 1
-    entries: list[tuple[str, str | None]] = []
-    for tag in wanted:
-        found = sorted(plat for t, plat in by_key if t == tag)
-        entries += [(tag, plat) for plat in found] or [(tag, None)]
-    asked = set(wanted)
-    entries += sorted(key for key in by_key if key[0] not in asked)
-    series: Series = {}
-    for tag, plat in entries:
-        label = f"{plat}:{tag}" if several and plat is not None else tag
-        series[label] = sorted(by_key[(tag, plat)]) if plat is not None else []
-    return series
+    return {label: [(p.bucket, p.post_count) for p in pts] for label, pts in found.items()}
 
 
 def growth_series(series: Series) -> Series:

@@ -31,6 +31,8 @@ class TimelinePoint:
     platform: str
     bucket: datetime
     post_count: int
+    #: The latest snapshot in the bucket (a partly observed last bucket ends early).
+    last_at: datetime | None = None
 
 
 def _sql_str(value: str) -> str:
@@ -145,7 +147,8 @@ class LakeQuery:
             params += [until, until.date()]
         sql = (
             f"SELECT tag, platform, epoch(time_bucket(to_seconds({int(interval_s)}), "
-            "collected_at)) AS bucket, max(post_count) AS post_count "
+            "collected_at)) AS bucket, max(post_count) AS post_count, "
+            "epoch(max(collected_at)) AS last_at "
             f"FROM {HASHTAG_SNAPSHOTS}_all WHERE {' AND '.join(where)} "
             "GROUP BY ALL ORDER BY tag, platform, bucket"
         )
@@ -156,6 +159,7 @@ class LakeQuery:
                 platform=r["platform"],
                 bucket=datetime.fromtimestamp(r["bucket"], tz=UTC),
                 post_count=int(r["post_count"]),
+                last_at=datetime.fromtimestamp(r["last_at"], tz=UTC),
             )
             for r in table.to_pylist()
         ]
