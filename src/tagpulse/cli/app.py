@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tagpulse.cli import campaign, demo, insights, lake, maintenance, sandbox, users
+from tagpulse.cli import campaign, demo, insights, lake, maintenance, predict, sandbox, users
 from tagpulse.cli.enrich import enrich
 from tagpulse.cli.imports import import_command
 from tagpulse.cli.serve import serve
@@ -36,6 +36,7 @@ app.add_typer(insights.app, name="insights")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.keys_app, name="keys")
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(predict.app, name="predict")
 
 
 def main() -> None:

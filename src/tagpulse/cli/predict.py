@@ -1,0 +1,178 @@
+"""`tagpulse predict`: how well will a post do, relative to its account's mean likes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.table import Table
+
+from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
+from tagpulse.errors import InputError
+from tagpulse.lake.query import LakeQuery
+from tagpulse.predict.evaluate import (
+    BASELINES,
+    SPLITS,
+    Metrics,
+    Predictor,
+    Split,
+    cross_validate,
+    splits_for,
+)
+from tagpulse.predict.features import FEATURES, PROTOCOLS, Dataset, Protocol, build_dataset
+from tagpulse.predict.gbm import GbmParams, fit_gbm, gbm_predictor
+
+__all__ = ["app", "evaluate", "train"]
+
+MODELS = ("gbm",)
+
+app = typer.Typer(
+    help="Predict a post's likes relative to its account's mean (likes ratio).",
+    no_args_is_help=True,
+)
+
+ModelOption = Annotated[str, typer.Option("--model", help="The model: gbm (LightGBM)")]
+ProtocolOption = Annotated[
+    str,
+    typer.Option("--protocol", help="grouped (every post) or study (12 newest, newest dropped)"),
+]
+SplitOption = Annotated[
+    str, typer.Option("--split", help="grouped (by account) or random (the study's split)")
+]
+FoldsOption = Annotated[int, typer.Option("--folds", help="Cross-validation folds")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the splits and the model")]
+PlatformOption = Annotated[str | None, typer.Option("--platform", help="Only this platform")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+
+
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise InputError(f"{value!r} is not one of {', '.join(allowed)}", field=option)
+    return value
+
+
+def _cross_validate(
+    home: Path | None,
+    model: str,
+    protocol: str,
+    split: str,
+    folds: int,
+    seed: int,
+    platform: str | None,
+) -> tuple[Dataset, dict[str, Metrics], Path]:
+    _choice(model, MODELS, "--model")
+    study = _choice(protocol, PROTOCOLS, "--protocol") == "study"
+    proto: Protocol = "study" if study else "grouped"
+    how: Split = "random" if _choice(split, SPLITS, "--split") == "random" else "grouped"
+    settings = settings_for(home)
+    data = build_dataset(LakeQuery(settings.lake_dir), protocol=proto, platform=platform)
+    predictors: dict[str, Predictor] = dict(BASELINES)
+    predictors[model] = gbm_predictor(GbmParams(seed=seed))
+    metrics = cross_validate(data, predictors, splits_for(data, how, folds, seed))
+    return data, metrics, settings.home
+
+
+def _doc(
+    data: Dataset, metrics: dict[str, Metrics], split: str, folds: int, seed: int
+) -> dict[str, Any]:
+    return {
+        "protocol": data.protocol,
+        "split": split,
+        "folds": folds,
+        "seed": seed,
+        "posts": len(data.y),
+        "accounts": data.accounts,
+        "metrics": {name: m.as_dict() for name, m in metrics.items()},
+    }
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def _print_metrics(data: Dataset, metrics: dict[str, Metrics], split: str, folds: int) -> None:
+    table = Table(
+        title=f"Likes ratio, {folds}-fold {split} cross-validation ({data.protocol} protocol: "
+        f"{len(data.y):,} posts of {data.accounts:,} accounts)"
+    )
+    for col in ("model", "RMSE", "MAE", "RMSE scaled", "MAE scaled", "MAPE", "Spearman",
+                "within 0.25"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for name, m in metrics.items():
+        table.add_row(
+            name, f"{m.rmse:.4f}", f"{m.mae:.4f}", f"{m.rmse_scaled:.5f}", f"{m.mae_scaled:.5f}",
+            f"{m.mape:.1f}%", _fmt(m.spearman, ".3f"), f"{m.within_025:.1%}",
+        )  # fmt: skip
+    console.print(table)
+    baselines = [metrics[b] for b in BASELINES]
+    for name, m in metrics.items():
+        if name in BASELINES:
+            continue
+        beats = all(m.rmse < b.rmse and m.mae < b.mae for b in baselines)
+        verdict = "beats" if beats else "does NOT beat"
+        console.print(f"{name} {verdict} both baselines on RMSE and MAE")
+
+
+@friendly_errors
+def evaluate(
+    model: ModelOption = "gbm",
+    protocol: ProtocolOption = "grouped",
+    split: SplitOption = "grouped",
+    folds: FoldsOption = 5,
+    seed: SeedOption = 0,
+    platform: PlatformOption = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Cross-validated metrics of the model beside the baselines (account mean, median)."""
+    data, metrics, _ = _cross_validate(home, model, protocol, split, folds, seed, platform)
+    if as_json:
+        console.print_json(orjson.dumps(_doc(data, metrics, split, folds, seed)).decode())
+        return
+    _print_metrics(data, metrics, split, folds)
+
+
+@friendly_errors
+def train(
+    model: ModelOption = "gbm",
+    protocol: ProtocolOption = "grouped",
+    split: SplitOption = "grouped",
+    folds: FoldsOption = 5,
+    seed: SeedOption = 0,
+    platform: PlatformOption = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Cross-validate, then train on every post and save the model under <home>/models."""
+    data, metrics, root = _cross_validate(home, model, protocol, split, folds, seed, platform)
+    fitted = fit_gbm(data, params=GbmParams(seed=seed))
+    path = fitted.save(root / "models" / f"{model}-{data.protocol}.txt")
+    doc = _doc(data, metrics, split, folds, seed) | {
+        "model": model,
+        "path": str(path),
+        "trained_at": datetime.now(UTC).isoformat(),
+        "features": {name: FEATURES[name] for name in data.feature_names},
+        "vocab": data.vocab,
+        "importance": [{"feature": n, "gain_share": g} for n, g in fitted.importance()],
+    }
+    meta = path.with_suffix(".json")
+    meta.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    if as_json:
+        console.print_json(orjson.dumps(doc).decode())
+        return
+    _print_metrics(data, metrics, split, folds)
+    top = Table(title="Feature importance (share of split gain, top 10)")
+    top.add_column("feature")
+    top.add_column("gain", justify="right")
+    top.add_column("source")
+    for name, gain in fitted.importance()[:10]:
+        top.add_row(name, f"{gain:.1%}", FEATURES[name])
+    console.print(top)
+    console.print(f"model: {path} (card: {meta})")
+
+
+app.command(name="evaluate")(evaluate)
+app.command(name="train")(train)
