@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 import typer
 from rich.table import Table
 
+from tagpulse.cli import predict_score
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.errors import InputError
 from tagpulse.lake.query import LakeQuery
 from tagpulse.predict.evaluate import (
     BASELINES,
+    INTERVAL_COVERAGE,
     SPLITS,
     Metrics,
     Predictor,
     Split,
     cross_validate,
+    residual_interval,
     splits_for,
 )
 from tagpulse.predict.features import FEATURES, PROTOCOLS, Dataset, Protocol, build_dataset
@@ -62,6 +68,7 @@ def _cross_validate(
     folds: int,
     seed: int,
     platform: str | None,
+    predictions: dict[str, npt.NDArray[np.float64]] | None = None,
 ) -> tuple[Dataset, dict[str, Metrics], Path]:
     _choice(model, MODELS, "--model")
     study = _choice(protocol, PROTOCOLS, "--protocol") == "study"
@@ -71,7 +78,8 @@ def _cross_validate(
     data = build_dataset(LakeQuery(settings.lake_dir), protocol=proto, platform=platform)
     predictors: dict[str, Predictor] = dict(BASELINES)
     predictors[model] = gbm_predictor(GbmParams(seed=seed))
-    metrics = cross_validate(data, predictors, splits_for(data, how, folds, seed))
+    folds_ = splits_for(data, how, folds, seed)
+    metrics = cross_validate(data, predictors, folds_, predictions=predictions)
     return data, metrics, settings.home
 
 
@@ -87,6 +95,10 @@ def _doc(
         "accounts": data.accounts,
         "metrics": {name: m.as_dict() for name, m in metrics.items()},
     }
+
+
+def _finite(value: float) -> float | None:
+    return None if math.isnan(value) else value
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -147,7 +159,9 @@ def train(
     home: HomeOption = None,
 ) -> None:
     """Cross-validate, then train on every post and save the model under <home>/models."""
-    data, metrics, root = _cross_validate(home, model, protocol, split, folds, seed, platform)
+    oof: dict[str, npt.NDArray[np.float64]] = {}
+    data, metrics, root = _cross_validate(home, model, protocol, split, folds, seed, platform, oof)
+    low, high = residual_interval(data.y, oof[model], INTERVAL_COVERAGE)
     fitted = fit_gbm(data, params=GbmParams(seed=seed))
     path = fitted.save(root / "models" / f"{model}-{data.protocol}.txt")
     doc = _doc(data, metrics, split, folds, seed) | {
@@ -156,6 +170,14 @@ def train(
         "trained_at": datetime.now(UTC).isoformat(),
         "features": {name: FEATURES[name] for name in data.feature_names},
         "vocab": data.vocab,
+        "scaling": {n: [_finite(lo), _finite(hi)] for n, (lo, hi) in data.scaling.items()},
+        "y_range": list(data.y_range),
+        "interval": {
+            "coverage": INTERVAL_COVERAGE,
+            "low": low,
+            "high": high,
+            "method": f"quantiles of the {split} cross-validated residuals (ratio - prediction)",
+        },
         "importance": [{"feature": n, "gain_share": g} for n, g in fitted.importance()],
     }
     meta = path.with_suffix(".json")
@@ -176,3 +198,5 @@ def train(
 
 app.command(name="evaluate")(evaluate)
 app.command(name="train")(train)
+
+predict_score.register(app)

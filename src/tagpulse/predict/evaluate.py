@@ -33,6 +33,7 @@ from tagpulse.predict.features import Dataset, scale_target
 
 __all__ = [
     "BASELINES",
+    "INTERVAL_COVERAGE",
     "SPLITS",
     "Fold",
     "Index",
@@ -44,12 +45,17 @@ __all__ = [
     "grouped_kfold",
     "mean_baseline",
     "median_baseline",
+    "out_of_fold",
     "random_kfold",
+    "residual_interval",
     "splits_for",
 ]
 
 Split = Literal["grouped", "random"]
 SPLITS: tuple[Split, ...] = ("grouped", "random")
+
+#: The share of held-out posts the stored prediction interval is meant to cover.
+INTERVAL_COVERAGE = 0.8
 
 Index = npt.NDArray[np.intp]
 Fold = tuple[Index, Index]
@@ -172,15 +178,43 @@ def median_baseline(data: Dataset, train: Index, test: Index) -> npt.NDArray[np.
 BASELINES: dict[str, Predictor] = {"account mean": mean_baseline, "median": median_baseline}
 
 
+def out_of_fold(data: Dataset, predict: Predictor, folds: list[Fold]) -> npt.NDArray[np.float64]:
+    """Each row's prediction by the model fitted on the folds without it (NaN: in no fold)."""
+    pred = np.full(len(data.y), np.nan)
+    for train, test in folds:
+        pred[test] = predict(data, train, test)
+    return pred
+
+
+def residual_interval(
+    y_true: npt.NDArray[np.float64], y_pred: npt.NDArray[np.float64], coverage: float = 0.8
+) -> tuple[float, float]:
+    """The ``(low, high)`` quantiles of ``y_true - y_pred`` holding ``coverage`` of the residuals
+    between them: ``prediction + low .. prediction + high`` is the prediction interval."""
+    if not 0 < coverage < 1:
+        raise InputError(f"coverage must be between 0 and 1, not {coverage}", field="coverage")
+    residuals = (y_true - y_pred)[~np.isnan(y_pred)]
+    if len(residuals) == 0:
+        raise InputError("no out-of-fold prediction to take residuals from")
+    tail = (1 - coverage) / 2
+    low, high = np.quantile(residuals, [tail, 1 - tail])
+    return float(low), float(high)
+
+
 def cross_validate(
-    data: Dataset, predictors: Mapping[str, Predictor], folds: list[Fold]
+    data: Dataset,
+    predictors: Mapping[str, Predictor],
+    folds: list[Fold],
+    *,
+    predictions: dict[str, npt.NDArray[np.float64]] | None = None,
 ) -> dict[str, Metrics]:
-    """Per predictor the metrics of its out-of-fold predictions, pooled over the folds."""
+    """Per predictor the metrics of its out-of-fold predictions, pooled over the folds; those
+    predictions go into ``predictions`` when given."""
     out: dict[str, Metrics] = {}
     for name, predict in predictors.items():
-        pred = np.full(len(data.y), np.nan)
-        for train, test in folds:
-            pred[test] = predict(data, train, test)
+        pred = out_of_fold(data, predict, folds)
+        if predictions is not None:
+            predictions[name] = pred
         scored = ~np.isnan(pred)
         out[name] = compute_metrics(data.y[scored], pred[scored], data.groups[scored], data.y_range)
     return out

@@ -40,7 +40,10 @@ __all__ = [
     "Protocol",
     "build_dataset",
     "dataset_from_rows",
+    "kept_posts",
     "load_post_rows",
+    "row_features",
+    "scale_features",
     "scale_target",
 ]
 
@@ -222,12 +225,17 @@ def _loo_means(values: Sequence[float]) -> list[float]:
 
 
 def _code(vocab: list[str], value: Any) -> float:
-    return math.nan if value is None else float(vocab.index(str(value)))
+    """The value's code; NaN when unknown or never seen in training (scoring a new value)."""
+    if value is None or str(value) not in vocab:
+        return math.nan
+    return float(vocab.index(str(value)))
 
 
-def _row_features(
+def row_features(
     row: dict[str, Any], mean_likes: float, mean_comments: float, vocab: dict[str, list[str]]
 ) -> list[float]:
+    """One post's features in :data:`FEATURES` order, from a row shaped as
+    :func:`load_post_rows` returns it and the account's means over its *other* posts."""
     taken: datetime = row["taken_at"]
     hour = taken.hour + taken.minute / 60
     angle = 2 * math.pi * hour / 24
@@ -251,7 +259,7 @@ def _row_features(
     ]  # fmt: skip
 
 
-def _kept(posts: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
+def kept_posts(posts: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
     """An account's posts (oldest first) that the protocol keeps."""
     if protocol == "grouped":
         return posts
@@ -269,7 +277,7 @@ def dataset_from_rows(rows: Sequence[dict[str, Any]], *, protocol: Protocol = "g
         by_account.setdefault(f"{r['platform']}:{r['owner_id']}", []).append(r)
     kept: list[tuple[str, list[dict[str, Any]]]] = []
     for account, posts in by_account.items():
-        chosen = _kept(posts, protocol)
+        chosen = kept_posts(posts, protocol)
         # One post is always its own mean (ratio 1): nothing to learn; a zero mean has no ratio.
         if len(chosen) >= 2 and sum(float(p["likes"]) for p in chosen) > 0:
             kept.append((account, chosen))
@@ -294,7 +302,7 @@ def dataset_from_rows(rows: Sequence[dict[str, Any]], *, protocol: Protocol = "g
         loo_likes = _loo_means(post_likes)
         loo_comments = _loo_means([_num(p["comments"]) for p in posts])
         for p, lk, ll, lc in zip(posts, post_likes, loo_likes, loo_comments, strict=True):
-            X.append(_row_features(p, ll, lc, vocab))
+            X.append(row_features(p, ll, lc, vocab))
             y.append(lk / mean)
             groups.append(account)
             post_ids.append(str(p["post_id"]))
@@ -316,6 +324,26 @@ def dataset_from_rows(rows: Sequence[dict[str, Any]], *, protocol: Protocol = "g
     if protocol == "study":
         _minmax_features(data)
     return data
+
+
+def scale_features(
+    X: npt.NDArray[np.float64],
+    feature_names: Sequence[str],
+    scaling: dict[str, tuple[float, float]],
+) -> npt.NDArray[np.float64]:
+    """``X`` MinMax-scaled with a trained dataset's :attr:`Dataset.scaling` (a copy)."""
+    out = np.array(X, dtype=np.float64)
+    for j, name in enumerate(feature_names):
+        if name not in scaling:
+            continue
+        lo, hi = scaling[name]
+        if math.isnan(lo) or math.isnan(hi):
+            out[:, j] = math.nan
+        elif hi > lo:
+            out[:, j] = (out[:, j] - lo) / (hi - lo)
+        else:
+            out[:, j] = np.where(np.isnan(out[:, j]), out[:, j], 0.0)
+    return out
 
 
 def _minmax_features(data: Dataset) -> None:

@@ -21,7 +21,14 @@ from tagpulse.errors import InputError, MissingExtra
 from tagpulse.predict.evaluate import Index, Predictor
 from tagpulse.predict.features import CATEGORICAL, Dataset
 
-__all__ = ["GbmModel", "GbmParams", "categorical_features", "fit_gbm", "gbm_predictor"]
+__all__ = [
+    "GbmModel",
+    "GbmParams",
+    "categorical_features",
+    "fit_gbm",
+    "gbm_predictor",
+    "load_booster",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +135,8 @@ def gbm_predictor(params: GbmParams | None = None) -> Predictor:
         return fit_gbm(data, train, params).predict(data.X[test])
 
     return predict
+
+
+def load_booster(path: Path) -> Any:
+    """A LightGBM booster saved by :meth:`GbmModel.save`."""
+    return _lightgbm().Booster(model_file=str(path))
