@@ -150,8 +150,9 @@ class Preprocessing:
 
 def _network(torch: Any, inputs: int, params: MlpParams, y_mean: float, y_std: float) -> Any:
     nn = torch.nn
+    module: Any = nn.Module
 
-    class Net(nn.Module):  # type: ignore[misc]
+    class Net(module):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
             layers: list[Any] = []
