@@ -30,17 +30,23 @@ from tagpulse.predict.evaluate import (
 )
 from tagpulse.predict.features import FEATURES, PROTOCOLS, Dataset, Protocol, build_dataset
 from tagpulse.predict.gbm import GbmParams, fit_gbm, gbm_predictor
+from tagpulse.predict.mlp import MlpParams, fit_mlp, mlp_predictor
+from tagpulse.predict.scoring import model_path
 
 __all__ = ["app", "evaluate", "train"]
 
-MODELS = ("gbm",)
+MODELS = ("gbm", "mlp")
+#: What ``--model`` takes: one model, or ``all`` of them.
+MODEL_CHOICES = (*MODELS, "all")
 
 app = typer.Typer(
     help="Predict a post's likes relative to its account's mean (likes ratio).",
     no_args_is_help=True,
 )
 
-ModelOption = Annotated[str, typer.Option("--model", help="The model: gbm (LightGBM)")]
+ModelOption = Annotated[
+    str, typer.Option("--model", help="gbm (LightGBM), mlp (neural network, ONNX) or all")
+]
 ProtocolOption = Annotated[
     str,
     typer.Option("--protocol", help="grouped (every post) or study (12 newest, newest dropped)"),
@@ -70,17 +76,30 @@ def _cross_validate(
     platform: str | None,
     predictions: dict[str, npt.NDArray[np.float64]] | None = None,
 ) -> tuple[Dataset, dict[str, Metrics], Path]:
-    _choice(model, MODELS, "--model")
+    _choice(model, MODEL_CHOICES, "--model")
     study = _choice(protocol, PROTOCOLS, "--protocol") == "study"
     proto: Protocol = "study" if study else "grouped"
     how: Split = "random" if _choice(split, SPLITS, "--split") == "random" else "grouped"
     settings = settings_for(home)
     data = build_dataset(LakeQuery(settings.lake_dir), protocol=proto, platform=platform)
     predictors: dict[str, Predictor] = dict(BASELINES)
-    predictors[model] = gbm_predictor(GbmParams(seed=seed))
+    for name in _models(model):
+        predictors[name] = _predictor(name, seed)
     folds_ = splits_for(data, how, folds, seed)
     metrics = cross_validate(data, predictors, folds_, predictions=predictions)
     return data, metrics, settings.home
+
+
+def _models(model: str) -> list[str]:
+    return list(MODELS) if model == "all" else [model]
+
+
+def _predictor(model: str, seed: int) -> Predictor:
+    return (
+        mlp_predictor(MlpParams(seed=seed))
+        if model == "mlp"
+        else gbm_predictor(GbmParams(seed=seed))
+    )
 
 
 def _doc(
@@ -158,42 +177,82 @@ def train(
     as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Cross-validate, then train on every post and save the model under <home>/models."""
+    """Cross-validate, then train on every post and save the model(s) under <home>/models."""
     oof: dict[str, npt.NDArray[np.float64]] = {}
     data, metrics, root = _cross_validate(home, model, protocol, split, folds, seed, platform, oof)
-    low, high = residual_interval(data.y, oof[model], INTERVAL_COVERAGE)
-    fitted = fit_gbm(data, params=GbmParams(seed=seed))
-    path = fitted.save(root / "models" / f"{model}-{data.protocol}.txt")
-    doc = _doc(data, metrics, split, folds, seed) | {
-        "model": model,
-        "path": str(path),
-        "trained_at": datetime.now(UTC).isoformat(),
-        "features": {name: FEATURES[name] for name in data.feature_names},
-        "vocab": data.vocab,
-        "scaling": {n: [_finite(lo), _finite(hi)] for n, (lo, hi) in data.scaling.items()},
-        "y_range": list(data.y_range),
-        "interval": {
-            "coverage": INTERVAL_COVERAGE,
-            "low": low,
-            "high": high,
-            "method": f"quantiles of the {split} cross-validated residuals (ratio - prediction)",
-        },
-        "importance": [{"feature": n, "gain_share": g} for n, g in fitted.importance()],
-    }
-    meta = path.with_suffix(".json")
-    meta.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    docs = [
+        _fit_and_save(name, data, metrics, oof[name], root, split, folds, seed)
+        for name in _models(model)
+    ]
     if as_json:
-        console.print_json(orjson.dumps(doc).decode())
+        out = (
+            docs[0]
+            if len(docs) == 1
+            else _doc(data, metrics, split, folds, seed) | {"models": {d["model"]: d for d in docs}}
+        )
+        console.print_json(orjson.dumps(out).decode())
         return
     _print_metrics(data, metrics, split, folds)
-    top = Table(title="Feature importance (share of split gain, top 10)")
-    top.add_column("feature")
-    top.add_column("gain", justify="right")
-    top.add_column("source")
-    for name, gain in fitted.importance()[:10]:
-        top.add_row(name, f"{gain:.1%}", FEATURES[name])
-    console.print(top)
-    console.print(f"model: {path} (card: {meta})")
+    for doc in docs:
+        if doc["importance"]:
+            top = Table(title=f"{doc['model']}: feature importance (share of split gain, top 10)")
+            top.add_column("feature")
+            top.add_column("gain", justify="right")
+            top.add_column("source")
+            for item in doc["importance"][:10]:
+                name = item["feature"]
+                top.add_row(name, f"{item['gain_share']:.1%}", FEATURES[name])
+            console.print(top)
+        console.print(f"{doc['model']}: {doc['path']} (card: {doc['card']})")
+
+
+def _fit_and_save(
+    model: str,
+    data: Dataset,
+    metrics: dict[str, Metrics],
+    oof: npt.NDArray[np.float64],
+    root: Path,
+    split: str,
+    folds: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Train ``model`` on every post, save it and its JSON card; the card."""
+    low, high = residual_interval(data.y, oof, INTERVAL_COVERAGE)
+    path = model_path(root, data.protocol, model)
+    specific: dict[str, Any]
+    if model == "mlp":
+        mlp = fit_mlp(data, params=MlpParams(seed=seed))
+        mlp.save(path)
+        specific = mlp.card() | {"importance": []}
+    else:
+        gbm = fit_gbm(data, params=GbmParams(seed=seed))
+        gbm.save(path)
+        importance = [{"feature": n, "gain_share": g} for n, g in gbm.importance()]
+        specific = {"importance": importance}
+    meta = path.with_suffix(".json")
+    interval = {
+        "coverage": INTERVAL_COVERAGE,
+        "low": low,
+        "high": high,
+        "method": f"quantiles of the {split} cross-validated residuals (ratio - prediction)",
+    }
+    doc = (
+        _doc(data, metrics, split, folds, seed)
+        | {
+            "model": model,
+            "path": str(path),
+            "card": str(meta),
+            "trained_at": datetime.now(UTC).isoformat(),
+            "features": {name: FEATURES[name] for name in data.feature_names},
+            "vocab": data.vocab,
+            "scaling": {n: [_finite(lo), _finite(hi)] for n, (lo, hi) in data.scaling.items()},
+            "y_range": list(data.y_range),
+            "interval": interval,
+        }
+        | specific
+    )
+    meta.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    return doc
 
 
 app.command(name="evaluate")(evaluate)

@@ -34,6 +34,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 CaptionOption = Annotated[
     str | None, typer.Option("--caption", help="Caption of the post not yet made")
 ]
+ModelOption = Annotated[
+    str, typer.Option("--model", help="Which trained model: gbm (default) or mlp")
+]
 VideoOption = Annotated[bool, typer.Option("--video", help="The post not yet made is a video")]
 
 
@@ -80,6 +83,7 @@ def score(
     ] = None,
     caption: CaptionOption = None,
     video: VideoOption = False,
+    model_name: ModelOption = "gbm",
     protocol: ProtocolOption = "grouped",
     platform: PlatformOption = None,
     as_json: JsonOption = False,
@@ -90,7 +94,7 @@ def score(
         raise InputError("give either --post PLATFORM:POST_ID or --account HANDLE --at TIME",
                          field="--post")  # fmt: skip
     settings = settings_for(home)
-    model = load_model(settings.home, protocol)
+    model = load_model(settings.home, protocol, model_name)
     query = LakeQuery(settings.lake_dir)
     if post is not None:
         result, row = post_score(query, model, post)
@@ -125,6 +129,7 @@ def best_time_command(
     video: VideoOption = False,
     top: Annotated[int, typer.Option("--top", help="Best slots listed")] = 5,
     out: Annotated[Path | None, typer.Option("--out", help="Heatmap file: .html or .png")] = None,
+    model_name: ModelOption = "gbm",
     protocol: ProtocolOption = "grouped",
     platform: PlatformOption = None,
     as_json: JsonOption = False,
@@ -134,7 +139,7 @@ def best_time_command(
     if top < 1:
         raise InputError("--top must be at least 1", field="--top")
     settings = settings_for(home)
-    model = load_model(settings.home, protocol)
+    model = load_model(settings.home, protocol, model_name)
     history = account_history(LakeQuery(settings.lake_dir), account, model.protocol, platform)
     grid = best_time(model, history, caption, video=video)
     doc = grid.as_dict(top) | {"account": f"{history.platform}:{history.owner_id}"}

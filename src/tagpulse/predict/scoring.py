@@ -1,6 +1,7 @@
 """Scoring with a trained model: an existing post, or a post not yet made.
 
-The model and its card are what ``tagpulse predict train`` saved under ``<home>/models``. A
+The model and its card are what ``tagpulse predict train`` saved under ``<home>/models``
+(``gbm-<protocol>.txt`` or ``mlp-<protocol>.onnx``, each beside its ``.json`` card). A
 post's features are built exactly as :mod:`tagpulse.predict.features` builds them for training;
 the account's mean likes and comments are over its *other* posts (the protocol's kept posts),
 so an existing post's likes never reach its own score. A post not yet made takes its account's
@@ -39,8 +40,10 @@ from tagpulse.predict.features import (
     scale_features,
 )
 from tagpulse.predict.gbm import load_booster
+from tagpulse.predict.mlp import OnnxMlp
 
 __all__ = [
+    "MODEL_FILES",
     "AccountHistory",
     "Score",
     "StoredModel",
@@ -52,8 +55,15 @@ __all__ = [
 ]
 
 
+#: Each model's file suffix under ``<home>/models`` (its card: the same name, ``.json``).
+MODEL_FILES = {"gbm": ".txt", "mlp": ".onnx"}
+
+
 def model_path(home: Path, protocol: Protocol = "grouped", model: str = "gbm") -> Path:
-    return home / "models" / f"{model}-{protocol}.txt"
+    if model not in MODEL_FILES:
+        raise InputError(f"unknown model {model!r}; use one of {', '.join(MODEL_FILES)}",
+                         field="--model")  # fmt: skip
+    return home / "models" / f"{model}-{protocol}{MODEL_FILES[model]}"
 
 
 @dataclass(slots=True)
@@ -86,12 +96,13 @@ class Score:
 
 
 class StoredModel:
-    """A model saved by ``predict train`` and its JSON card."""
+    """A model saved by ``predict train`` (a LightGBM booster, or the MLP run by onnxruntime)
+    and its JSON card."""
 
-    def __init__(self, path: Path, card: dict[str, Any], booster: Any) -> None:
+    def __init__(self, path: Path, card: dict[str, Any], predictor: Any) -> None:
         self.path = path
         self.card = card
-        self._booster = booster
+        self._predictor = predictor
         self.protocol: Protocol = card["protocol"]
         self.feature_names: list[str] = list(card["features"])
         self.vocab: dict[str, list[str]] = card.get("vocab", {})
@@ -110,7 +121,7 @@ class StoredModel:
         return scale_features(X, self.feature_names, self.scaling) if self.scaling else X
 
     def predict(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        return np.asarray(self._booster.predict(X), dtype=np.float64)
+        return np.asarray(self._predictor.predict(X), dtype=np.float64)
 
     def score(self, ratio: float, account_mean_likes: float) -> Score:
         if self.interval is None:
@@ -129,8 +140,10 @@ def load_model(home: Path, protocol: str = "grouped", model: str = "gbm") -> Sto
     proto: Protocol = "study" if protocol == "study" else "grouped"
     path = model_path(home, proto, model)
     card_path = path.with_suffix(".json")
+    extra = (" --protocol study" if proto == "study" else "") + (
+        f" --model {model}" if model != "gbm" else ""
+    )
     if not path.is_file() or not card_path.is_file():
-        extra = " --protocol study" if proto == "study" else ""
         raise InputError(
             f"no trained model here: run `tagpulse predict train{extra}` first", path=str(path)
         )
@@ -139,18 +152,24 @@ def load_model(home: Path, protocol: str = "grouped", model: str = "gbm") -> Sto
         features = card["features"]
         card["protocol"]
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-        extra = " --protocol study" if proto == "study" else ""
         raise InputError(
             f"unreadable model card ({exc}): run `tagpulse predict train{extra}` again",
             path=str(card_path),
         ) from exc
-    booster = load_booster(path)
-    if list(booster.feature_name()) != list(features):
+    predictor: Any
+    if model == "mlp":
+        predictor = OnnxMlp.load(path, card)
+        names = predictor.feature_names
+    else:
+        predictor = load_booster(path)
+        names = list(predictor.feature_name())
+    if names != list(features):
         raise InputError(
-            "the model's features differ from its card's: run `tagpulse predict train` again",
+            f"the model's features differ from its card's: run `tagpulse predict train{extra}` "
+            "again",
             path=str(path),
         )
-    return StoredModel(path, card, booster)
+    return StoredModel(path, card, predictor)
 
 
 def _mean(values: list[float]) -> float:
