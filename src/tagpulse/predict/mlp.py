@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -287,7 +288,9 @@ class MlpModel:
         torch = _torch()
         buf = io.BytesIO()
         dummy = torch.zeros(1, len(prep.columns), dtype=torch.float32)
-        torch.onnx.export(
+        with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(
             net, (dummy,), buf, dynamo=False, input_names=[_INPUT], output_names=[_OUTPUT],
             dynamic_axes={_INPUT: {0: "posts"}, _OUTPUT: {0: "posts"}}, opset_version=17,
         )  # fmt: skip
