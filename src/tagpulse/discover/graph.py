@@ -22,7 +22,14 @@ from tagpulse.errors import InputError
 from tagpulse.lake.query import LakeQuery
 from tagpulse.lake.schemas import EDGES
 
-__all__ = ["EdgeWeights", "SocialGraph", "build_graph", "load_graph"]
+__all__ = [
+    "AccountNames",
+    "EdgeWeights",
+    "SocialGraph",
+    "build_graph",
+    "load_graph",
+    "load_names",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +145,7 @@ def load_graph(
     src = [str(x) for x in table.column("src").to_pylist()]
     dst = [str(x) for x in table.column("dst").to_pylist()]
     if any(x.startswith("@") for x in src + dst):
-        ids = _ids_by_handle(query, platform)
+        ids = load_names(query, platform).ids
         src = [ids.get(x[1:].lower(), x) if x.startswith("@") else x for x in src]
         dst = [ids.get(x[1:].lower(), x) if x.startswith("@") else x for x in dst]
     return build_graph(
@@ -150,12 +157,39 @@ def load_graph(
     )
 
 
-def _ids_by_handle(query: LakeQuery, platform: str | None) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class AccountNames:
+    """Every (handle, id) pair the lake has seen: ``ids`` by lower-case handle and the latest
+    ``handles`` by id."""
+
+    ids: dict[str, str]
+    handles: dict[str, str]
+
+    def resolve(self, handle_or_id: str) -> str | None:
+        """The id of ``@handle``/``handle`` (or ``handle_or_id`` itself when it is a known id)."""
+        bare = handle_or_id.removeprefix("@")
+        if bare.lower() in self.ids:
+            return self.ids[bare.lower()]
+        return bare if bare in self.handles else None
+
+
+def load_names(query: LakeQuery, platform: str | None = None) -> AccountNames:
+    """Handles and ids from profiles, posts and edges (a later pair overrides an earlier one)."""
     where = "AND platform = ?" if platform else ""
     params = [platform] if platform else []
     rows = query.rows(
-        "SELECT lower(owner_handle) AS handle, any_value(owner_id) AS id FROM posts "
-        f"WHERE owner_handle IS NOT NULL AND owner_id IS NOT NULL {where} GROUP BY 1",
+        "SELECT lower(handle) AS handle, arg_max(id, seen) AS id, max(seen) AS seen "
+        "FROM (SELECT platform, handle, user_id AS id, collected_at AS seen FROM profiles_all "
+        "      UNION ALL SELECT platform, owner_handle, owner_id, collected_at FROM posts_all "
+        "      UNION ALL SELECT platform, src_handle, src, seen_at FROM edges_all "
+        "      UNION ALL SELECT platform, dst_handle, dst, seen_at FROM edges_all) "
+        f"WHERE handle IS NOT NULL AND id IS NOT NULL AND NOT starts_with(id, '@') {where} "
+        "GROUP BY ALL ORDER BY seen",
         params,
     )
-    return {str(r["handle"]): str(r["id"]) for r in rows}
+    ids: dict[str, str] = {}
+    handles: dict[str, str] = {}
+    for row in rows:  # oldest first
+        ids[str(row["handle"])] = str(row["id"])
+        handles[str(row["id"])] = str(row["handle"])
+    return AccountNames(ids, handles)
