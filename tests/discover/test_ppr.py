@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse
 
 from tagpulse.discover.graph import EdgeWeights, build_graph
-from tagpulse.discover.ppr import personalised_pagerank, transition
+from tagpulse.discover.ppr import forward_push, personalised_pagerank, transition
 from tagpulse.errors import InputError
 
 
@@ -94,3 +94,18 @@ def test_graph_weights_follow_the_study() -> None:
     assert g.follows.toarray()[u, b] == 1.0 and g.likes.toarray()[u, a] == 3.0
     only_follow = build_graph(["u"], ["b"], ["follows"], [2])
     assert only_follow.weights.toarray()[only_follow.index["u"], only_follow.index["b"]] == 0.5
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_forward_push_is_within_its_residual(name: str) -> None:
+    n, edges = GRAPHS[name]
+    matrix = _matrix(n, edges)
+    exact = personalised_pagerank(matrix, {0: 1.0})
+    for eps in (1e-4, 1e-9):
+        local = forward_push(matrix, 0, eps=eps)
+        error = float(np.abs(local.rank - exact).sum())
+        assert error <= local.residual + 1e-12
+        assert (local.rank <= exact + 1e-12).all()  # mass not yet pushed is missing, never extra
+    assert error < 1e-6 and local.pushes > 0
+    with pytest.raises(InputError):
+        forward_push(matrix, n)
