@@ -31,6 +31,7 @@ BENCHMARKS = (
     "bench_api",
     "bench_forecast",
     "bench_vision",
+    "bench_ppr",
 )
 
 

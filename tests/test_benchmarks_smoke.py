@@ -20,6 +20,7 @@ MEASURES = {
     "API timeline load",
     "forecast accuracy",
     "image labels",
+    "PPR vs networkx",
 }
 
 
@@ -57,5 +58,7 @@ def test_run_all_quick_writes_every_measure(tmp_path: Path) -> None:
     assert api["timeline"]["requests"] > 0 and api["timeline"]["errors"] == 0
     labels = results["image labels"]["details"]
     assert labels["same_top1"] is True and labels["max_abs_logit_diff"] < 1e-3
+    ppr = results["PPR vs networkx"]["details"]
+    assert ppr["l1_distance"] < 1e-6 and ppr["edges"] == 50_000
     for name in MEASURES:
         assert f"{name}: " in done.stdout  # each script printed its line

@@ -6,6 +6,7 @@ import typer
 
 from tagpulse.cli import campaign, demo, insights, lake, maintenance, predict, sandbox, users
 from tagpulse.cli.enrich import enrich
+from tagpulse.cli.feed import feed
 from tagpulse.cli.imports import import_command
 from tagpulse.cli.serve import serve
 from tagpulse.cli.status import status
@@ -31,6 +32,7 @@ app.command()(maintenance.forget)
 app.command()(demo.demo)
 app.command()(serve)
 app.command()(enrich)
+app.command()(feed)
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(insights.app, name="insights")
 app.add_typer(users.users_app, name="users")

@@ -1,0 +1,77 @@
+"""`tagpulse feed HANDLE`: a personalised feed from the social graph, each item with its why."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import orjson
+import typer
+from rich.table import Table
+
+from tagpulse.analysis.timeline import parse_since
+from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
+from tagpulse.discover.feed import build_feed
+from tagpulse.lake.query import LakeQuery
+
+__all__ = ["feed"]
+
+
+@friendly_errors
+def feed(
+    handle: Annotated[str, typer.Argument(help="The user: @handle, handle or account id")],
+    n: Annotated[int, typer.Option("--n", help="How many posts")] = 10,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show each post's score and its factors")
+    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Rank as of this time (default: the latest post observation)"),
+    ] = None,
+    platform: Annotated[str | None, typer.Option("--platform")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Recent posts (7 days) of the accounts HANDLE follows, likes or reaches in 2 hops, ranked by
+    personalised PageRank, tie weight, likes, comments and age."""
+    settings = settings_for(home)
+    result = build_feed(
+        LakeQuery(settings.lake_dir),
+        handle,
+        n=n,
+        at=parse_since(at, datetime.now(UTC), field="--at") if at else None,
+        platform=platform,
+    )
+    if as_json:
+        console.print_json(orjson.dumps(result.to_json()).decode())
+        return
+    who = f"@{result.handle}" if result.handle else result.user
+    table = Table(title=f"Feed for {who} as of {result.at:%Y-%m-%d %H:%M} ({result.candidates} "
+                  "candidates)")  # fmt: skip
+    columns = ["#", "post", "author", "taken", "why"]
+    if explain:
+        columns += ["score", "ppr", "weight", "likes", "comments", "age h"]
+    numeric = {"#", "score", "ppr", "weight", "likes", "comments", "age h"}
+    for col in columns:
+        table.add_column(col, justify="right" if col in numeric else "left")
+    for i, item in enumerate(result.items, 1):
+        row = [
+            str(i),
+            item.url or item.post_id,
+            f"@{item.author_handle}" if item.author_handle else item.author,
+            f"{item.taken_at:%Y-%m-%d %H:%M}",
+            "; ".join(item.why),
+        ]
+        if explain:
+            row += [
+                f"{item.score:.3g}",
+                f"{item.ppr:.3g}",
+                f"{item.weight:g}",
+                f"{item.likes:,}",
+                f"{item.comments:,}",
+                f"{item.age_seconds / 3600:.1f}",
+            ]
+        table.add_row(*row)
+    console.print(table)
+    if not result.items:
+        console.print("no recent posts from accounts tied to this user")

@@ -1,0 +1,1 @@
+"""Discovery: the social graph, personalised PageRank and a personalised feed."""
