@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from tagpulse.analysis.timeline import parse_duration, parse_since, timeline_series
 from tagpulse.lake.query import LakeQuery
 from tagpulse.service.deps import WorkspaceAccess, require, store_of
-from tagpulse.service.visibility import Visible, decode_cursor, encode_cursor
+from tagpulse.service.visibility import Visible, decode_cursor, encode_cursor, tag_filter
 
 __all__ = ["AnswerCache", "lake_of", "router", "visible_of", "when"]
 
@@ -78,9 +78,6 @@ class AnswerCache:
         if hit is None or time.monotonic() - hit[0] > limit:
             return None
         return hit[1], hit[2]
-
-    def get(self, key: Any) -> tuple[bytes, str] | None:
-        return self._fresh(key, self.ttl_s)
 
     def put(self, key: Any, body: bytes) -> tuple[bytes, str]:
         etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -191,13 +188,8 @@ def snapshots(
 ) -> dict[str, Any]:
     """Hashtag snapshots (oldest first), ``limit`` a page; ``next_cursor`` fetches the next."""
     picked = visible_of(request, access).pick_tags(tags, platform)
-    where: list[str] = []
-    params: list[Any] = []
-    alternatives = []
-    for plat, plat_tags in picked.items():
-        alternatives.append("(platform = ? AND list_contains(?, tag))")
-        params += [plat, plat_tags]
-    where.append("(" + (" OR ".join(alternatives) or "FALSE") + ")")
+    tags_sql, params = tag_filter(picked)
+    where = [tags_sql]
     for text, op, field in ((since, ">=", "since"), (until, "<", "until")):
         moment = when(text, field)
         if moment is not None:

@@ -20,6 +20,7 @@ from tagpulse.analysis.timeline import parse_duration
 from tagpulse.lake.export import csv_batch
 from tagpulse.service.deps import WorkspaceAccess, require
 from tagpulse.service.routes_data import lake_of, visible_of, when
+from tagpulse.service.visibility import tag_filter
 
 __all__ = ["router"]
 
@@ -157,11 +158,7 @@ def export(
     if table == "posts":
         where, params = visible.post_filter()
     else:
-        alts, params = [], []
-        for plat, plat_tags in visible.tags.items():
-            alts.append("(platform = ? AND list_contains(?, tag))")
-            params += [plat, plat_tags]
-        where = "(" + (" OR ".join(alts) or "FALSE") + ")"
+        where, params = tag_filter(visible.tags)
     moment = when(since, "since")
     if moment is not None:
         where += " AND collected_at >= ?"

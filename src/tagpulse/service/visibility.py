@@ -15,7 +15,7 @@ from fastapi import HTTPException
 
 from tagpulse.analysis.timeline import normalise_tag
 
-__all__ = ["Visible", "decode_cursor", "encode_cursor"]
+__all__ = ["Visible", "decode_cursor", "encode_cursor", "tag_filter"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -78,6 +78,16 @@ class Visible:
             clauses.append(f"(platform = ? AND ({' OR '.join(parts)}))")
             params += [p, *values]
         return ("(" + " OR ".join(clauses) + ")" if clauses else "FALSE"), params
+
+
+def tag_filter(picked: dict[str, list[str]]) -> tuple[str, list[Any]]:
+    """A WHERE clause over a table with ``platform`` and ``tag`` columns for platform → tags
+    (``FALSE`` when there are none)."""
+    clauses, params = [], []
+    for platform, tags in picked.items():
+        clauses.append("(platform = ? AND list_contains(?, tag))")
+        params += [platform, tags]
+    return "(" + (" OR ".join(clauses) or "FALSE") + ")", params
 
 
 def encode_cursor(values: list[Any]) -> str:
