@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from tagpulse.analysis.charts import _write_atomic, series_colors
+from tagpulse.analysis.charts import _iso, _write_atomic, series_colors
 from tagpulse.errors import InputError
 
 __all__ = ["AREA_DATA_ID", "area_svg", "write_stacked_area"]
@@ -25,11 +25,6 @@ _W, _H = 900.0, 420.0
 _LEFT, _RIGHT, _TOP, _BOTTOM = 56.0, 150.0, 40.0, 48.0
 
 Shares = Sequence[tuple[datetime, Mapping[str, float]]]
-
-
-def _iso(moment: datetime) -> str:
-    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return utc.isoformat().replace("+00:00", "Z")
 
 
 def _stack(labels: Sequence[str], shares: Shares) -> list[list[float]]:

@@ -20,6 +20,7 @@ from tagpulse.analysis.charts import (
     _iso,
     _nice_count_ticks,
     _Scale,
+    _script_json,
     _time_ticks,
     _write_atomic,
     series_colors,
@@ -180,7 +181,7 @@ def _page(forecasts: Sequence[TagForecast], title: str) -> str:
     headline = _headline(forecasts, title)
     body = _svg_lines(forecasts, title)
     data = forecast_chart_json(forecasts, title=title)
-    safe = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    safe = _script_json(data)
     return "\n".join(
         [
             "<!DOCTYPE html>",

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from tagpulse.analysis.charts import _write_atomic, series_colors
+from tagpulse.analysis.charts import _script_json, _write_atomic, series_colors
 from tagpulse.errors import InputError
 
 __all__ = ["BARS_DATA_ID", "BarPanel", "bars_json", "write_bars"]
@@ -108,7 +108,7 @@ def write_bars(panels: Sequence[BarPanel], out: Path, *, title: str) -> Path:
             '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title></head><body>{_svg(panels, title)}"
             f'<script type="application/json" id="{BARS_DATA_ID}">'
-            + data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            + _script_json(data)
             + "</script></body></html>\n"
         )
         return _write_atomic(out, lambda tmp: tmp.write_text(page, encoding="utf-8"))

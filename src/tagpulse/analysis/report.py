@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from tagpulse.analysis.charts import _write_atomic
+from tagpulse.analysis.charts import _script_json, _write_atomic
 from tagpulse.lake.query import LakeQuery
 
 __all__ = [
@@ -139,11 +139,7 @@ def render_report(scope: ReportScope, sections: Sequence[Section], generated_at:
         f"{generated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC by tagpulse</p>"
         f"<nav>{nav}</nav>{body}"
         f'<script type="application/json" id="{REPORT_DATA_ID}">'
-        + orjson.dumps(data, default=str)
-        .decode()
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
+        + _script_json(orjson.dumps(data, default=str).decode())
         + "</script></body></html>\n"
     )
 
