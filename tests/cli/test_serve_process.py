@@ -4,7 +4,6 @@ its timeline while the collector writes; stopping the server stops the collector
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +14,9 @@ import pytest
 
 from tagpulse.service.watchlists import WatchlistStore
 from tests.cli.conftest import Sandbox
+from tests.service.conftest import _free_port
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _series(client: httpx.Client, tag: str) -> list[list[object]]:
