@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from tagpulse.analysis.timeline import normalise_tag
+from tagpulse.analysis.timeline import normalise_tag, utc_or_none
 from tagpulse.errors import InputError
 from tagpulse.lake.post_labels import POST_LABELS
 from tagpulse.lake.query import LakeQuery
@@ -46,12 +46,6 @@ class ImageClasses:
     other_posts: int = 0
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def image_classes(
     query: LakeQuery,
     tags: Sequence[str] = (),
@@ -71,10 +65,10 @@ def image_classes(
         params.append(wanted)
     if since is not None:
         where.append("p.at >= ?")
-        params.append(_utc(since))
+        params.append(utc_or_none(since))
     if until is not None:
         where.append("p.at < ?")
-        params.append(_utc(until))
+        params.append(utc_or_none(until))
     scope = ""
     if platform:
         scope = "WHERE platform = ?"

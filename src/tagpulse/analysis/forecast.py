@@ -25,7 +25,7 @@ from tagpulse.analysis.forecast_backtest import (
 )
 from tagpulse.analysis.forecast_model import DAY_S, fit_seasonal
 from tagpulse.analysis.forecast_slots import SlotSeries, check_interval, slots_from_snapshots
-from tagpulse.analysis.timeline import format_duration, normalise_tag
+from tagpulse.analysis.timeline import format_duration, normalise_tag, utc_or_none
 from tagpulse.errors import InputError
 from tagpulse.lake.query import LakeQuery
 from tagpulse.lake.tables import HASHTAG_SNAPSHOTS
@@ -232,12 +232,6 @@ def _snapshots(
     return found
 
 
-def _as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def forecast_tags(
     query: LakeQuery,
     tags: Sequence[str],
@@ -254,7 +248,7 @@ def forecast_tags(
     wanted = list(dict.fromkeys(t for t in (normalise_tag(t) for t in tags) if t))
     if not wanted:
         raise InputError("name at least one tag to forecast", field="TAGS")
-    found = _snapshots(query, wanted, _as_utc(since), _as_utc(until), platform)
+    found = _snapshots(query, wanted, utc_or_none(since), utc_or_none(until), platform)
     window = "".join(
         f" {name} {value}"
         for name, value in (("--since", since), ("--until", until), ("--platform", platform))

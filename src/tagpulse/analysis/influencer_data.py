@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from tagpulse.analysis.timeline import utc_or_none
 from tagpulse.lake.query import LakeQuery
 
 __all__ = [
@@ -90,12 +91,6 @@ class InfluencerData:
     #: The earliest and latest tagged post in the period (None: no posts).
     first_post: datetime | None
     last_post: datetime | None
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _where(
@@ -188,7 +183,7 @@ def load_influencer_data(
     kinds: Sequence[str] = INTERACTION_KINDS,
 ) -> InfluencerData:
     """Read the candidates, their posts and follower history, and the interaction graph."""
-    since, until = _utc(since), _utc(until)
+    since, until = utc_or_none(since), utc_or_none(until)
     tags = [t.strip().lstrip("#").lower() for t in tags if t.strip().lstrip("#")]
     names = _Names(query, platform)
     accounts: dict[tuple[str, str], AccountActivity] = {}
@@ -206,7 +201,7 @@ def load_influencer_data(
             )
         if not row["tagged"]:
             continue
-        at = _utc(row["posted_at"])
+        at = utc_or_none(row["posted_at"])
         assert at is not None  # coalesce() of two non-null columns
         first = at if first is None or at < first else first
         last = at if last is None or at > last else last
@@ -265,7 +260,7 @@ def _add_followers(
         activity = accounts.get((plat, key)) if key is not None else None
         if activity is None:
             continue
-        at = _utc(row["collected_at"])
+        at = utc_or_none(row["collected_at"])
         assert at is not None
         activity.followers.append(FollowerObservation(at, int(row["followers"])))
         if row["handle"]:

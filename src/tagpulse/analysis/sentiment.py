@@ -24,7 +24,7 @@ import numpy as np
 from scipy import stats
 
 from tagpulse.analysis.changepoints import change_points
-from tagpulse.analysis.timeline import normalise_tag
+from tagpulse.analysis.timeline import normalise_tag, utc_or_none
 from tagpulse.errors import InputError
 from tagpulse.lake.query import LakeQuery
 
@@ -89,12 +89,6 @@ class SentimentReport:
     most_negative: list[ItemSentiment] = field(default_factory=list)
     #: Whether ``post_text`` holds anything at all (else: run ``tagpulse enrich`` first).
     enriched: bool = True
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _items(
@@ -244,7 +238,7 @@ def tag_sentiment(
     if not query.has_data("post_text"):
         report.enriched = False
         return report
-    rows = _items(query, wanted, kind, _utc(since), _utc(until), platform)
+    rows = _items(query, wanted, kind, utc_or_none(since), utc_or_none(until), platform)
     items = [ItemSentiment(**r) for r in rows]
     if not items:
         return report

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tagpulse.analysis.timeline import normalise_tag, timeline_series
+from tagpulse.analysis.timeline import normalise_tag, timeline_series, utc_or_none
 from tagpulse.errors import InputError
 from tagpulse.lake.query import LakeQuery
 
@@ -47,12 +47,6 @@ class ShareOfVoice:
     engagement_over_time: list[tuple[datetime, dict[str, float]]] = field(default_factory=list)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def share_of_voice(
     query: LakeQuery,
     tags: Sequence[str],
@@ -65,7 +59,7 @@ def share_of_voice(
     wanted = list(dict.fromkeys(t for t in (normalise_tag(t) for t in tags) if t))
     if len(wanted) < 2:
         raise InputError("share of voice needs two tags or more", field="TAGS")
-    since, until = _utc(since), _utc(until)
+    since, until = utc_or_none(since), utc_or_none(until)
     series = timeline_series(
         query, wanted, interval_s=interval_s, since=since, until=until, platform=platform
     )

@@ -17,13 +17,13 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from tagpulse.analysis.insights_timeline import rate_series
-from tagpulse.analysis.timeline import timeline_points
+from tagpulse.analysis.timeline import timeline_points, utc_or_none
 from tagpulse.lake.query import LakeQuery
 
 __all__ = ["PostSpike", "Spikes", "TagAnomaly", "find_spikes", "robust_z"]
@@ -84,12 +84,6 @@ class Spikes:
     tags: list[TagAnomaly] = field(default_factory=list)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _post_rows(
     query: LakeQuery, since: datetime | None, until: datetime | None, platform: str | None
 ) -> list[dict[str, Any]]:
@@ -126,7 +120,7 @@ def find_spikes(
     threshold: float = 3.5,
     min_posts: int = 5,
 ) -> Spikes:
-    since, until = _utc(since), _utc(until)
+    since, until = utc_or_none(since), utc_or_none(until)
     result = Spikes()
     by_owner: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in _post_rows(query, since, until, platform):

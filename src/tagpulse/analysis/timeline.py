@@ -23,6 +23,7 @@ __all__ = [
     "parse_since",
     "timeline_points",
     "timeline_series",
+    "utc_or_none",
 ]
 
 #: Series label (``tag``, or ``platform:tag`` when several platforms are present) to its points
@@ -75,6 +76,11 @@ def describe_interval(seconds: int) -> str:
 
 def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def utc_or_none(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC (a naive one is taken as UTC); None stays None."""
+    return None if moment is None else _as_utc(moment)
 
 
 def parse_since(text: str, now: datetime, *, field: str = "since") -> datetime:
