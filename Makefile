@@ -29,7 +29,7 @@ lint: env
 	$(RUN) mypy
 
 test: env lint
-	./scripts/ensure-chromium.sh
+	./scripts/ensure-debian.sh chromium=chromium redis-server=redis-server
 	TAGPULSE_REQUIRE_BROWSER=1 $(RUN) pytest -n $(PYTEST_WORKERS) --durations=15
 
 test-fast: env
