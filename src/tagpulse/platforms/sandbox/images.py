@@ -1,10 +1,11 @@
-"""Small deterministic pictures for the sandbox's media URLs.
+"""Small deterministic pictures for the sandbox's profile pictures.
 
-Each post's picture is a gradient with a few shapes whose colours come from a hash of the
-world's seed and the media id, rendered at 1/8 of the requested size (135 px for 1080) so that
-serving stays cheap. A share of posts (``SocialConfig.webp_share``) get WebP bytes served under
-their ``.jpg`` name and ``image/jpeg`` type, as CDNs really do; a media store must trust the magic
-bytes, not the name.
+Posts show real photos (:mod:`tagpulse.platforms.sandbox.photos`); profile pictures are drawn
+here: a gradient with a few shapes whose colours come from a hash of the world's seed and the
+account id. Both are served at 1/8 of the requested size (135 px for 1080) so that serving stays
+cheap. A share of posts (``SocialConfig.webp_share``) get WebP bytes served under their ``.jpg``
+name and ``image/jpeg`` type, as CDNs really do; a media store must trust the magic bytes, not
+the name.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-__all__ = ["is_webp_quirk", "render_image"]
+__all__ = ["is_webp_quirk", "picture_size", "render_image"]
 
 _SCALE = 8
 
@@ -29,12 +30,16 @@ def is_webp_quirk(seed: int, key: str, share: float) -> bool:
     return int.from_bytes(_digest(seed, f"webp:{key}")[:4], "big") < share * 2**32
 
 
+def picture_size(width: int, height: int) -> tuple[int, int]:
+    """The served size of a ``width`` x ``height`` slot: 1/8 of it, within 8-400 px a side."""
+    return max(8, min(400, width // _SCALE)), max(8, min(400, height // _SCALE))
+
+
 @functools.lru_cache(maxsize=4096)
 def render_image(seed: int, key: str, width: int, height: int, webp: bool) -> bytes:
     """JPEG (or WebP) bytes of picture ``key`` for a ``width`` x ``height`` slot."""
     digest = _digest(seed, key)
-    w = max(8, min(400, width // _SCALE))
-    h = max(8, min(400, height // _SCALE))
+    w, h = picture_size(width, height)
     top = (digest[0], digest[1], digest[2])
     bottom = (digest[3], digest[4], digest[5])
     image = Image.new("RGB", (w, h), top)

@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from tagpulse.platforms.sandbox.images import is_webp_quirk, render_image
+from tagpulse.platforms.sandbox.images import is_webp_quirk, picture_size, render_image
 from tagpulse.platforms.sandbox.media_ids import pk_from_shortcode
 from tagpulse.platforms.sandbox.payloads_user import (
     USER_NOT_FOUND_BODY,
@@ -70,6 +70,7 @@ from tagpulse.platforms.sandbox.payloads_user import (
     profile_payload,
     user_feed_payload,
 )
+from tagpulse.platforms.sandbox.photos import photo_subject, render_photo
 from tagpulse.platforms.sandbox.replies import Reply, json_reply
 from tagpulse.platforms.sandbox.social import SocialPost, SocialWorld
 from tagpulse.platforms.sandbox.social_graph import SocialAccount
@@ -325,7 +326,9 @@ class _Routes:
             return Reply(404, b"", "text/plain")
         height = round(post.height * size / post.width)
         webp = is_webp_quirk(seed, str(post.pk), self.world.config.webp_share)
-        return Reply(200, render_image(seed, key, size, height, webp), "image/jpeg")
+        w, h = picture_size(size, height)
+        subject = photo_subject(seed, post.owner, key)
+        return Reply(200, render_photo(seed, key, subject, w, h, webp), "image/jpeg")
 
     def profile_page(self, handle: str) -> Reply | None:
         if self.world.by_handle(handle) is None:
