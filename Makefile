@@ -8,14 +8,14 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: env demo test test-fast lint format bench clean
 
-# Tests and benchmarks prove every extra; the demo needs only the light core and text extra
+# Tests and benchmarks prove every extra; the demo needs the core plus the text and vision extras
 # (--inexact keeps extras a test run installed).
 .venv/.synced: pyproject.toml uv.lock
 	$(UV) sync --frozen --all-extras
 	@touch $@
 
 .venv/.synced-demo: pyproject.toml uv.lock
-	$(UV) sync --frozen --inexact --extra text
+	$(UV) sync --frozen --inexact --extra text --extra vision
 	@touch $@
 
 env: .venv/.synced

@@ -18,7 +18,7 @@ from tagpulse.analysis.timeline import growth_series, timeline_series
 from tagpulse.collect.accounts import AccountSpec
 from tagpulse.collect.breaker import BackoffPolicy
 from tagpulse.collect.build import build_collector
-from tagpulse.collect.runner import CollectorOptions, Reporter, RunStats
+from tagpulse.collect.runner import Collector, CollectorOptions, Reporter, RunStats
 from tagpulse.config import Settings
 from tagpulse.errors import ConfigError
 from tagpulse.lake.catalog import Catalog
@@ -28,7 +28,7 @@ from tagpulse.platforms.sandbox.clock import AcceleratedClock
 from tagpulse.platforms.sandbox.server import FaultConfig, SandboxServer
 from tagpulse.platforms.sandbox.world import World, default_accounts
 
-__all__ = ["DEMO_FAULTS", "DemoResult", "run_demo"]
+__all__ = ["DEMO_FAULTS", "PROFILE_INTERVAL_S", "DemoResult", "run_demo"]
 
 DAY = 86_400.0
 _MARKER = ".tagpulse-demo"
@@ -105,6 +105,35 @@ def _accounts_pass(
         collector.pool.close()
 
 
+#: The demo's accounts are re-read this often (profiles only), so follower jumps show.
+PROFILE_INTERVAL_S = 2 * DAY
+
+
+def _profile_watcher(
+    world: World,
+    out: Path,
+    settings: Settings,
+    specs: list[AccountSpec],
+    clock: AcceleratedClock,
+    until: float,
+    reporter: Reporter | None,
+    stop: threading.Event | None,
+) -> Collector:
+    """A second collector, on its own login account, that reads the demo accounts' profiles
+    every two simulated days while the tags are tracked: the follower history the influencer
+    insight needs to see a bought audience arrive (no pictures, no likers)."""
+    handles_file = out / "accounts-watch.txt"
+    handles_file.write_text("".join(f"@{h}\n" for h in demo_handles(world, clock.time())))
+    options = CollectorOptions(
+        interval_s=PROFILE_INTERVAL_S, until=until, max_posts=12, media=False, flush_every=500,
+        flush_wall_s=2.0, max_wall_sleep_s=0.25, seed=8,
+    )  # fmt: skip
+    return build_collector(
+        settings, handles_file, accounts=specs, options=options, clock=clock,
+        reporter=reporter, stop=stop, policy=BackoffPolicy(),
+    )  # fmt: skip
+
+
 def _fresh_home(out: Path) -> Path:
     home = out / "tagpulse-data"
     if home.exists():
@@ -130,7 +159,8 @@ def run_demo(
     """Run the whole pipeline against a fresh sandbox; returns what it made."""
     out.mkdir(parents=True, exist_ok=True)
     home = _fresh_home(out)
-    world = World(seed=7, accounts=default_accounts(accounts))
+    # One more login account than asked: the profile watcher's, so it never slows the tags.
+    world = World(seed=7, accounts=default_accounts(accounts + 1))
     tags_file = out / "tags.txt"
     tags_file.write_text(
         "# tagpulse demo watchlist: a city, a competitor set, a campaign tag, a seasonal tag,\n"
@@ -154,9 +184,15 @@ def run_demo(
             )
             for a in world.accounts
         ]
+        until = world.start + days * DAY
+        watcher = _profile_watcher(
+            world, out, settings, specs[-1:], clock, until, reporter, stop
+        )  # fmt: skip
+        watching = threading.Thread(target=watcher.run, name="demo-profiles", daemon=True)
+        watching.start()
         options = CollectorOptions(
             interval_s=interval_s,
-            until=world.start + days * DAY,
+            until=until,
             flush_every=500,
             flush_wall_s=2.0,
             max_wall_sleep_s=0.25,
@@ -165,7 +201,7 @@ def run_demo(
         collector = build_collector(
             settings,
             tags_file,
-            accounts=specs,
+            accounts=specs[:-1],
             options=options,
             clock=clock,
             reporter=reporter,
@@ -176,6 +212,8 @@ def run_demo(
             stats = collector.run()
         finally:
             collector.pool.close()
+            watching.join()
+            watcher.pool.close()
         if stop is None or not stop.is_set():
             account_stats = _accounts_pass(world, out, settings, specs, clock, reporter, stop)
         server_stats = server.stats()

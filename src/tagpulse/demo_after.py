@@ -1,5 +1,6 @@
-"""What the demo does after collecting: enrich the text, define the sandbox's campaign, write
-one report, and set up a workspace and a login for the dashboard."""
+"""What the demo does after collecting: enrich the text (and the pictures, when the ``vision``
+extra is installed), define the sandbox's campaign, write one report, and set up a workspace and
+a login for the dashboard."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tagpulse.analysis.report import ReportScope, Section, write_report
-from tagpulse.analysis.report_campaign import campaign_section, sentiment_section
+from tagpulse.analysis.report_campaign import (
+    campaign_section,
+    classes_section,
+    sentiment_section,
+)
 from tagpulse.analysis.report_sections import BASE_SECTIONS
 from tagpulse.config import Settings
 from tagpulse.enrich.runner import TextEnrichSummary, enrich_text
+from tagpulse.errors import MissingExtra
 from tagpulse.lake.campaigns import Campaign, CampaignStore, make_campaign
 from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
@@ -20,6 +27,9 @@ from tagpulse.platforms.sandbox.clock import utc_from_epoch
 from tagpulse.platforms.sandbox.world import DAY, DEFAULT_START, HOUR
 from tagpulse.service.campaigns import WorkspaceCampaigns
 from tagpulse.service.watchlists import WatchlistStore
+
+if TYPE_CHECKING:
+    from tagpulse.enrich.images import ImageEnrichSummary
 
 __all__ = ["DemoExtras", "DemoLogin", "after_collection"]
 
@@ -40,6 +50,9 @@ class DemoLogin:
 @dataclass(slots=True, frozen=True)
 class DemoExtras:
     text: TextEnrichSummary
+    #: None when the ``vision`` extra is not installed (``missing`` says what to install).
+    images: ImageEnrichSummary | None
+    missing: str | None
     campaign: Campaign
     report: Path
     login: DemoLogin
@@ -56,6 +69,7 @@ def _campaign() -> Campaign:
 def after_collection(home: Path, tags: list[str], out: Path) -> DemoExtras:
     settings = Settings(home=home, sandbox=True)
     text = enrich_text(settings)
+    images, missing = _enrich_images(settings)
     campaign = _campaign()
     catalog = Catalog(settings.catalog_path)
     try:
@@ -87,6 +101,16 @@ def after_collection(home: Path, tags: list[str], out: Path) -> DemoExtras:
 
     write_report(
         LakeQuery(settings.lake_dir), scope, report,
-        [with_campaign, *BASE_SECTIONS, sentiment_section],
+        [with_campaign, *BASE_SECTIONS, sentiment_section, classes_section],
     )  # fmt: skip
-    return DemoExtras(text, campaign, report, DemoLogin(USER, password, WORKSPACE))
+    return DemoExtras(text, images, missing, campaign, report, DemoLogin(USER, password, WORKSPACE))
+
+
+def _enrich_images(settings: Settings) -> tuple[ImageEnrichSummary | None, str | None]:
+    """Label the stored pictures, or say which extra the image insights need."""
+    try:
+        from tagpulse.enrich.images import enrich_images
+
+        return enrich_images(settings), None
+    except MissingExtra as exc:
+        return None, str(exc)

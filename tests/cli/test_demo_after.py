@@ -49,6 +49,8 @@ def test_after_collection(tmp_path: Path) -> None:
     page = extras.report.read_text()
     data = orjson.loads(page.split(f'id="{REPORT_DATA_ID}">')[1].split("</script>")[0])
     assert list(data["sections"])[:2] == ["campaign", "timeline"]
+    assert "classes" in data["sections"]  # no pictures here: the section says how to get them
+    assert extras.images is not None and extras.images.labelled == 0
     # The report starts two campaign lengths (72 h) before it: 2026-11-01 09:00, after the
     # first two posts (0 h and 5 h).
     assert data["sections"]["sentiment"]["n"] == 18

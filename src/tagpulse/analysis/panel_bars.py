@@ -16,7 +16,7 @@ import orjson
 from tagpulse.analysis.charts import _script_json, _write_atomic, series_colors
 from tagpulse.errors import InputError
 
-__all__ = ["BARS_DATA_ID", "BarPanel", "bars_json", "write_bars"]
+__all__ = ["BARS_DATA_ID", "BarPanel", "bars_json", "panels_svg", "write_bars"]
 
 BARS_DATA_ID = "tagpulse-panel-bars-data"
 
@@ -97,6 +97,11 @@ def _svg(panels: Sequence[BarPanel], title: str) -> str:
         out.append(f'<text x="{width / 2}" y="{_TOP + 20}" text-anchor="middle">no data</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def panels_svg(panels: Sequence[BarPanel], *, title: str) -> str:
+    """The panels as one inline SVG (for reports)."""
+    return _svg(panels, title)
 
 
 def write_bars(panels: Sequence[BarPanel], out: Path, *, title: str) -> Path:

@@ -1,9 +1,11 @@
-"""The report's campaign and sentiment sections."""
+"""The report's campaign, sentiment and image-class sections."""
 
 from __future__ import annotations
 
 from tagpulse.analysis.campaign import campaign_report, chart_series
 from tagpulse.analysis.charts import chart_svg
+from tagpulse.analysis.classes import image_classes
+from tagpulse.analysis.panel_bars import BarPanel, panels_svg
 from tagpulse.analysis.report import ReportScope, Section, html_table
 from tagpulse.analysis.report_sections import note
 from tagpulse.analysis.sentiment import tag_sentiment
@@ -11,7 +13,7 @@ from tagpulse.errors import InputError
 from tagpulse.lake.campaigns import Campaign
 from tagpulse.lake.query import LakeQuery
 
-__all__ = ["campaign_section", "sentiment_section"]
+__all__ = ["campaign_section", "classes_section", "sentiment_section"]
 
 _HOUR_S = 3600
 
@@ -102,3 +104,32 @@ def sentiment_section(query: LakeQuery, scope: ReportScope) -> Section:
                    for s in result.shifts],
     }  # fmt: skip
     return Section("sentiment", "Sentiment", chart + shifts + extremes, data)
+
+
+def classes_section(query: LakeQuery, scope: ReportScope) -> Section:
+    """Posts, likes and comments per post by the cover image's top label (``enrich --images``)."""
+    title = "Image classes"
+    result = image_classes(
+        query, scope.tags, since=scope.since, until=scope.until, platform=scope.platform
+    )
+    if not result.classes:
+        return Section("classes", title, note("No labelled images: run tagpulse enrich --images."))
+    chart = panels_svg(
+        [
+            BarPanel("posts", [(c.label, float(c.posts)) for c in result.classes]),
+            BarPanel("likes per post", [(c.label, c.mean_likes) for c in result.classes]),
+            BarPanel("comments per post", [(c.label, c.mean_comments) for c in result.classes]),
+        ],
+        title=f"Top image classes ({result.posts_labelled} labelled posts)",
+    )
+    table = html_table(
+        ["class", "posts", "share", "likes per post", "comments per post"],
+        [[c.label, c.posts, round(c.posts_share, 3), c.mean_likes, c.mean_comments]
+         for c in result.classes],
+    )  # fmt: skip
+    data = {
+        "posts_labelled": result.posts_labelled, "other_posts": result.other_posts,
+        "classes": [{"label": c.label, "posts": c.posts, "mean_likes": c.mean_likes,
+                     "mean_comments": c.mean_comments} for c in result.classes],
+    }  # fmt: skip
+    return Section("classes", title, chart + table, data)

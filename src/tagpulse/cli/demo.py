@@ -13,11 +13,22 @@ from rich.table import Table
 from tagpulse.cli.common import console, err_console, friendly_errors
 from tagpulse.cli.report import RichReporter, make_reporter
 from tagpulse.cli.track import install_stop_handlers
-from tagpulse.demo import run_demo
-from tagpulse.demo_after import after_collection
+from tagpulse.demo import PROFILE_INTERVAL_S, run_demo
+from tagpulse.demo_after import DemoExtras, after_collection
 from tagpulse.lake.query import LakeQuery
 
 __all__ = ["demo"]
+
+
+def _print_images(extras: DemoExtras) -> None:
+    if extras.images is None:
+        console.print(f"image labels skipped: {extras.missing}")
+        return
+    i = extras.images
+    console.print(
+        f"image enrichment: {i.labelled + i.reused:,} pictures labelled in {i.seconds:.0f} s "
+        f"(model {i.model}); see `tagpulse insights classes --home …`"
+    )
 
 
 def _fmt(value: object) -> str:
@@ -106,15 +117,17 @@ def demo(
             "SELECT count(DISTINCT handle) AS n FROM profiles"
         )[0]["n"]
         console.print(
-            f"accounts: one pass over {profiles} of the sandbox's accounts (influencers, some that "
-            f"bought followers, others posting about nike, adidas and puma): profiles, newest "
-            f"posts, likers and pictures in {result.account_stats.requests} requests"
+            f"accounts: {profiles} of the sandbox's accounts (influencers, some that bought "
+            f"followers, others posting about nike, adidas and puma): profiles re-read every "
+            f"{PROFILE_INTERVAL_S / 86400:g} simulated days on a login account of their own, then "
+            f"one pass over their newest posts, likers and pictures in "
+            f"{result.account_stats.requests} requests"
         )
     console.print(f"lake: {result.home}\nchart: {result.chart_html} and {result.chart_png}")
     console.print(
         f"growth since day one: {result.chart_html.with_name('chart-growth.html')} (.png)"
     )
-    console.print("enriching captions and comments, writing the report…")
+    console.print("enriching captions, comments and pictures, writing the report…")
     extras = after_collection(result.home, [r["tag"] for r in result.summary], out)
     t = extras.text
     console.print(
@@ -122,6 +135,7 @@ def demo(
         f"(model {t.model}); campaign {extras.campaign.name}: "
         f"{extras.campaign.start:%Y-%m-%d %H:%M} to {extras.campaign.end:%Y-%m-%d %H:%M} UTC"
     )
+    _print_images(extras)
     console.print(f"report: {extras.report}")
     login = extras.login
     url = f"http://127.0.0.1:{port}/"

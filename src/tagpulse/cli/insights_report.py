@@ -10,7 +10,11 @@ from typing import Annotated
 import typer
 
 from tagpulse.analysis.report import ReportScope, Section, SectionBuilder, write_report
-from tagpulse.analysis.report_campaign import campaign_section, sentiment_section
+from tagpulse.analysis.report_campaign import (
+    campaign_section,
+    classes_section,
+    sentiment_section,
+)
 from tagpulse.analysis.report_sections import BASE_SECTIONS
 from tagpulse.analysis.timeline import normalise_tag, parse_duration, parse_since
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
@@ -48,7 +52,7 @@ def report(
     now = datetime.now(UTC)
     start = parse_since(since, now, field="--since") if since else None
     end = parse_since(until, now, field="--until") if until else None
-    builders: list[SectionBuilder] = [*BASE_SECTIONS, sentiment_section]
+    builders: list[SectionBuilder] = [*BASE_SECTIONS, sentiment_section, classes_section]
     stored: Campaign | None = None
     if campaign is not None:
         catalog = Catalog(settings.catalog_path)
