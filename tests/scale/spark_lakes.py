@@ -28,8 +28,11 @@ def sandbox_lake(home: Path, world: World, *, accounts: int = 80) -> None:
         for tag in TAGS:
             snaps.append(HashtagSnapshot(IG, tag, world.true_count(tag, t), [], [], at, "a", None))
         if i % 6 == 0:
-            snaps.append(HashtagSnapshot("tiktok", "nike", world.true_count("nike", t) // 3,
-                                         [], [], at, "b", None))  # fmt: skip
+            snaps.append(
+                HashtagSnapshot(
+                    "tiktok", "nike", world.true_count("nike", t) // 3, [], [], at, "b", None
+                )
+            )
     writer.append_snapshots(snaps)
     writer.append_snapshots(snaps[: len(snaps) // 10])  # the same snapshots again
 
@@ -42,8 +45,16 @@ def sandbox_lake(home: Path, world: World, *, accounts: int = 80) -> None:
     for account in chosen:
         for d in range(-3, 13):
             t = world.start + d * DAY
-            profiles.append(Profile(IG, account.id, account.username_at(t), utc_from_epoch(t),
-                                    f"p{d}", followers=social.follower_count(account, t)))  # fmt: skip
+            profiles.append(
+                Profile(
+                    IG,
+                    account.id,
+                    account.username_at(t),
+                    utc_from_epoch(t),
+                    f"p{d}",
+                    followers=social.follower_count(account, t),
+                )
+            )
         for seen_day, by_handle in ((10, False), (12, True)):
             seen = world.start + seen_day * DAY
             at = utc_from_epoch(seen)
@@ -53,26 +64,40 @@ def sandbox_lake(home: Path, world: World, *, accounts: int = 80) -> None:
                 if p.taken_at >= world.start + 10 * DAY:
                     continue
                 handle_only = by_handle and n % 3 == 0
-                posts.append(Post(
-                    IG, str(p.pk), at, f"r{seen_day}",
-                    owner_id=None if handle_only else account.id,
-                    owner_handle=account.username_at(seen), taken_at=utc_from_epoch(p.taken_at),
-                    hashtags=list(p.hashtags), mentions=list(p.mentions),
-                    media_type="video" if p.is_video else "image",
-                    likes=None if p.likes_hidden else social.like_count(p, seen),
-                    comments=social.comment_count(p, seen),
-                    views=social.view_count(p, seen) if p.is_video else None,
-                ))  # fmt: skip
+                posts.append(
+                    Post(
+                        IG,
+                        str(p.pk),
+                        at,
+                        f"r{seen_day}",
+                        owner_id=None if handle_only else account.id,
+                        owner_handle=account.username_at(seen),
+                        taken_at=utc_from_epoch(p.taken_at),
+                        hashtags=list(p.hashtags),
+                        mentions=list(p.mentions),
+                        media_type="video" if p.is_video else "image",
+                        likes=None if p.likes_hidden else social.like_count(p, seen),
+                        comments=social.comment_count(p, seen),
+                        views=social.view_count(p, seen) if p.is_video else None,
+                    )
+                )
                 if seen_day == 10:
                     edges += [
                         Edge(IG, liker.id, account.id, "liked", at, "truth", post_id=str(p.pk))
                         for liker in social.likers(p, seen)
-                    ]  # fmt: skip
+                    ]
                     edges += [
-                        Edge(IG, account.id, "@" + m.upper(), "mentioned", at, "truth",
-                             post_id=str(p.pk))
+                        Edge(
+                            IG,
+                            account.id,
+                            "@" + m.upper(),
+                            "mentioned",
+                            at,
+                            "truth",
+                            post_id=str(p.pk),
+                        )
                         for m in p.mentions
-                    ]  # fmt: skip
+                    ]
         seen = world.start + 10 * DAY
         edges += [
             Edge(IG, account.id, other.id, "follows", utc_from_epoch(seen + h * HOUR), "truth")

@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from tagpulse.analysis.campaign import campaign_report
 from tagpulse.analysis.influencer_data import load_influencer_data
 from tagpulse.analysis.influencers import engagement_rate
+from tagpulse.cli.app import app
 from tagpulse.discover.graph import EdgeWeights, load_graph
 from tagpulse.lake.campaigns import make_campaign
 from tagpulse.lake.query import LakeQuery
@@ -27,7 +30,7 @@ from tagpulse.scale.spark.campaign import CampaignPeriod, campaign_job
 from tagpulse.scale.spark.graph import graph_job
 from tagpulse.scale.spark.influencers import influencer_job
 from tagpulse.scale.spark.timeline import timeline_job
-from tests.scale.spark_lakes import IG, TAGS, sandbox_lake
+from tests.scale.spark_lakes import IG, sandbox_lake
 
 pytestmark = pytest.mark.slow
 
@@ -55,9 +58,14 @@ def lake(tmp_path_factory: pytest.TempPathFactory, world: World) -> Path:
     [(3600, None, None), (6 * 3600, IG, (2, 7)), (7 * 86400, None, None), (1200, "tiktok", None)],
 )
 def test_timeline_equals_duckdb(
-    spark: Any, lake: Path, world: World, tmp_path: Path,
-    interval_s: int, platform: str | None, days: tuple[int, int] | None,
-) -> None:  # fmt: skip
+    spark: Any,
+    lake: Path,
+    world: World,
+    tmp_path: Path,
+    interval_s: int,
+    platform: str | None,
+    days: tuple[int, int] | None,
+) -> None:
     since = until = None
     if days is not None:
         since = utc_from_epoch(world.start + days[0] * DAY + 5 * HOUR)
@@ -65,13 +73,20 @@ def test_timeline_equals_duckdb(
     expected = LakeQuery(lake).timeline(
         [], interval_s=interval_s, since=since, until=until, platform=platform
     )
-    got = timeline_job(spark, lake, interval_s=interval_s, out=tmp_path / "timeline",
-                       since=since, until=until, platform=platform)  # fmt: skip
+    got = timeline_job(
+        spark,
+        lake,
+        interval_s=interval_s,
+        out=tmp_path / "timeline",
+        since=since,
+        until=until,
+        platform=platform,
+    )
     assert len(expected) > 0
     rows = sorted(got.to_pylist(), key=lambda r: (r["tag"], r["platform"], r["bucket"]))
-    assert [(r["tag"], r["platform"], r["bucket"], r["post_count"], r["last_at"]) for r in rows] == [
-        (p.tag, p.platform, p.bucket, p.post_count, p.last_at) for p in expected
-    ]
+    assert [
+        (r["tag"], r["platform"], r["bucket"], r["post_count"], r["last_at"]) for r in rows
+    ] == [(p.tag, p.platform, p.bucket, p.post_count, p.last_at) for p in expected]
     # The result is Parquet under --out, and what was returned is what was written.
     assert pq.read_table(tmp_path / "timeline").num_rows == len(expected)
 
@@ -84,9 +99,13 @@ def test_timeline_by_hand(spark: Any, tmp_path: Path) -> None:
     t0 = datetime(2026, 3, 4, 12, tzinfo=UTC)  # a Wednesday
     snaps = [
         HashtagSnapshot(IG, "x", n, [], [], t0 + dt, "a", None)
-        for n, dt in ((10, timedelta(0)), (15, timedelta(hours=1) - timedelta(microseconds=1)),
-                      (20, timedelta(hours=1)), (None, timedelta(hours=1, minutes=5)))
-    ]  # fmt: skip
+        for n, dt in (
+            (10, timedelta(0)),
+            (15, timedelta(hours=1) - timedelta(microseconds=1)),
+            (20, timedelta(hours=1)),
+            (None, timedelta(hours=1, minutes=5)),
+        )
+    ]
     writer = LakeWriter(tmp_path / "lake")
     writer.append_snapshots(snaps)
     writer.append_snapshots(snaps)
@@ -101,18 +120,23 @@ def test_timeline_by_hand(spark: Any, tmp_path: Path) -> None:
 
 def test_campaign_equals_duckdb(spark: Any, lake: Path, world: World, tmp_path: Path) -> None:
     start = utc_from_epoch(world.start + 3 * DAY + 9 * HOUR)
-    campaign = make_campaign("jdi", tags=["nike", "justdoit"], handles=[],
-                             start=start, end=start + timedelta(hours=36))  # fmt: skip
+    campaign = make_campaign(
+        "jdi", tags=["nike", "justdoit"], handles=[], start=start, end=start + timedelta(hours=36)
+    )
     report = campaign_report(LakeQuery(lake), campaign)
     periods = [CampaignPeriod(p.period.name, p.period.start, p.period.end) for p in report.periods]
-    got = campaign_job(spark, lake, tags=campaign.tags, periods=periods,
-                       out=tmp_path / "campaign").to_pylist()  # fmt: skip
+    got = campaign_job(
+        spark, lake, tags=campaign.tags, periods=periods, out=tmp_path / "campaign"
+    ).to_pylist()
     assert [r["period"] for r in got] == ["before", "during", "after"]
     for row, period in zip(got, report.periods, strict=True):
         s = period.posts
         assert s.posts_seen > 0
         assert (row["posts_seen"], row["unique_authors"], row["likes"], row["comments"]) == (
-            s.posts_seen, s.unique_authors, s.likes, s.comments
+            s.posts_seen,
+            s.unique_authors,
+            s.likes,
+            s.comments,
         )
         assert close(row["engagement_per_post"], s.engagement_per_post)
         assert close(row["engagement_rate"], s.engagement_rate)
@@ -124,8 +148,9 @@ def test_influencers_equal_duckdb(spark: Any, lake: Path, world: World, tmp_path
     until = utc_from_epoch(world.start + 8 * DAY)
     for tags in (list(world.tags), ["nike"]):
         data = load_influencer_data(LakeQuery(lake), tags, since=since, until=until)
-        got = influencer_job(spark, lake, tags=tags, since=since, until=until,
-                             out=tmp_path / "influencers").to_pylist()  # fmt: skip
+        got = influencer_job(
+            spark, lake, tags=tags, since=since, until=until, out=tmp_path / "influencers"
+        ).to_pylist()
         assert len(data.accounts) > 10
         assert {(r["platform"], r["account"]) for r in got} == set(data.accounts)
         for row in got:
@@ -140,8 +165,9 @@ def test_influencers_equal_duckdb(spark: Any, lake: Path, world: World, tmp_path
             assert row["first_post"] == min(p.at for p in activity.posts)
 
 
-@pytest.mark.parametrize("weights", [None, EdgeWeights(like=2.0, comment=1.0, mention=3.0,
-                                                        follow=0.25)])  # fmt: skip
+@pytest.mark.parametrize(
+    "weights", [None, EdgeWeights(like=2.0, comment=1.0, mention=3.0, follow=0.25)]
+)
 def test_graph_equals_duckdb(
     spark: Any, lake: Path, tmp_path: Path, weights: EdgeWeights | None
 ) -> None:
@@ -157,8 +183,10 @@ def test_graph_equals_duckdb(
     assert {(r["src"], r["dst"]) for r in got} == set(expected)
     assert all(close(r["weight"], expected[(r["src"], r["dst"])]) for r in got)
     likes = graph.likes.tocoo()
-    liked = {(graph.nodes[i], graph.nodes[j]): float(v)
-             for i, j, v in zip(likes.row, likes.col, likes.data, strict=True)}  # fmt: skip
+    liked = {
+        (graph.nodes[i], graph.nodes[j]): float(v)
+        for i, j, v in zip(likes.row, likes.col, likes.data, strict=True)
+    }
     assert all(r["likes"] == liked.get((r["src"], r["dst"]), 0.0) for r in got)
     # Mentions by @HANDLE were resolved to ids: no "@" end survives for a known account.
     assert any(r["weight"] >= 1 and not r["follows"] and r["likes"] == 0 for r in got)
@@ -181,11 +209,29 @@ def test_graph_by_hand(spark: Any, tmp_path: Path) -> None:
         Edge(IG, "x", "u", "liked", at, "r1", post_id="p5", src_handle="xx", dst_handle="u"),
     ]
     LakeWriter(tmp_path / "lake").append_records(ParsedRecords(edges=edges))
-    got = {(r["src"], r["dst"]): (r["weight"], r["likes"], r["follows"])
-           for r in graph_job(spark, tmp_path / "lake").to_pylist()}  # fmt: skip
+    got = {
+        (r["src"], r["dst"]): (r["weight"], r["likes"], r["follows"])
+        for r in graph_job(spark, tmp_path / "lake").to_pylist()
+    }
     assert got == {
         ("u", "v"): (3.0, 2.0, True),
         ("w", "v"): (0.5, 0.0, True),
         ("v", "u"): (1.0, 0.0, False),
         ("x", "u"): (1.0, 1.0, False),
     }
+
+
+def test_cli_runs_a_job_and_writes_parquet(spark: Any, lake: Path, tmp_path: Path) -> None:
+    home, out = lake.parent, tmp_path / "graph-out"
+    runner = CliRunner()
+    done = runner.invoke(app, ["spark", "graph", "--home", str(home), "--out", str(out), "--json"])
+    assert done.exit_code == 0, done.output
+    rows = orjson.loads(done.output)
+    assert len(rows) == pq.read_table(out).num_rows > 100
+    table = runner.invoke(app, ["spark", "timeline", "--home", str(home), "--interval", "1d",
+                                "--tags", "#Nike", "--out", str(tmp_path / "t")])  # fmt: skip
+    assert table.exit_code == 0, table.output
+    assert "nike" in table.output and "adidas" not in table.output
+    bad = runner.invoke(app, ["spark", "campaign", "--home", str(home)])
+    assert bad.exit_code == 2 and "--campaign" in bad.output
+    assert spark.sparkContext.master == "local[2]"  # the shared session is still up

@@ -91,9 +91,7 @@ def campaign_frame(
     if handles:
         match = match | F.lower(F.col("owner_handle")).isin(list(handles))
     lo, hi = min(p.start for p in periods), max(p.end for p in periods)
-    posts = posts.where(
-        (F.col("taken_at") >= F.lit(lo)) & (F.col("taken_at") < F.lit(hi)) & match
-    )
+    posts = posts.where((F.col("taken_at") >= F.lit(lo)) & (F.col("taken_at") < F.lit(hi)) & match)
     if platform:
         posts = posts.where(F.col("platform") == platform)
     latest = window.partitionBy("platform", "post_id").orderBy(F.col("collected_at").desc())
@@ -101,11 +99,14 @@ def campaign_frame(
         posts.withColumn("_rn", F.row_number().over(latest))
         .where(F.col("_rn") == 1)
         .select(
-            "platform", "owner_id", "owner_handle", "taken_at",
+            "platform",
+            "owner_id",
+            "owner_handle",
+            "taken_at",
             F.coalesce(F.col("likes"), F.lit(0)).alias("likes"),
             F.coalesce(F.col("comments"), F.lit(0)).alias("comments"),
         )
-    )  # fmt: skip
+    )
     profiles = read_table(spark, lake_dir, PROFILES)
     by_id = _latest_followers(profiles, F.col("user_id"), "owner_id")
     by_handle = _latest_followers(profiles, F.lower(F.col("handle")), "handle")
@@ -138,21 +139,24 @@ def campaign_frame(
     return (
         bounds.join(per_period, "period", "left")
         .select(
-            "period", "start", "end",
+            "period",
+            "start",
+            "end",
             posts_seen.alias("posts_seen"),
             F.coalesce(F.col("unique_authors"), F.lit(0)).alias("unique_authors"),
             F.coalesce(F.col("likes"), F.lit(0)).cast("long").alias("likes"),
             F.coalesce(F.col("comments"), F.lit(0)).cast("long").alias("comments"),
-            F.when(posts_seen > 0, (F.col("likes") + F.col("comments")) / posts_seen)
-            .alias("engagement_per_post"),
-            F.when(F.col("_followers_known") > 0,
-                   F.col("_engaged_known") / F.col("_followers_known"))
-            .alias("engagement_rate"),
+            F.when(posts_seen > 0, (F.col("likes") + F.col("comments")) / posts_seen).alias(
+                "engagement_per_post"
+            ),
+            F.when(
+                F.col("_followers_known") > 0, F.col("_engaged_known") / F.col("_followers_known")
+            ).alias("engagement_rate"),
             "period_order",
         )
         .orderBy("period_order")
         .drop("period_order")
-    )  # fmt: skip
+    )
 
 
 def campaign_job(
@@ -166,6 +170,7 @@ def campaign_job(
     out: Path | str | None = None,
 ) -> pa.Table:
     """Compute the periods' aggregates, write them under ``out`` (Parquet) and return them."""
-    frame = campaign_frame(spark, lake_dir, tags=tags, handles=handles, periods=periods,
-                           platform=platform)  # fmt: skip
+    frame = campaign_frame(
+        spark, lake_dir, tags=tags, handles=handles, periods=periods, platform=platform
+    )
     return write_result(frame, out)

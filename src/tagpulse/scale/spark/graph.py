@@ -43,8 +43,12 @@ def graph_frame(
     ids = handle_ids(spark, lake_dir, platform, per_platform=False)
     for end in ("src", "dst"):
         counted = resolve(counted, end, ids, per_platform=False)
-    per_kind = {"liked": w.like, "commented": w.comment, "mentioned": w.mention,
-                "tagged": w.mention}  # fmt: skip
+    per_kind = {
+        "liked": w.like,
+        "commented": w.comment,
+        "mentioned": w.mention,
+        "tagged": w.mention,
+    }
     kind_weight = F.lit(0.0)
     for kind, weight in per_kind.items():
         kind_weight = F.when(F.col("kind") == kind, F.lit(float(weight))).otherwise(kind_weight)
@@ -52,12 +56,14 @@ def graph_frame(
         (F.col("src") != F.col("dst")) & F.col("kind").isin(["follows", *per_kind])
     )
     pairs = kept.groupBy("src", "dst").agg(
-        F.sum(F.when(F.col("kind") != "follows", F.col("n") * kind_weight).otherwise(0.0))
-        .alias("interactions"),
-        F.sum(F.when(F.col("kind") == "liked", F.col("n")).otherwise(0)).cast("double")
+        F.sum(F.when(F.col("kind") != "follows", F.col("n") * kind_weight).otherwise(0.0)).alias(
+            "interactions"
+        ),
+        F.sum(F.when(F.col("kind") == "liked", F.col("n")).otherwise(0))
+        .cast("double")
         .alias("likes"),
         F.bool_or(F.col("kind") == "follows").alias("follows"),
-    )  # fmt: skip
+    )
     follow_only = F.col("follows") & ~(F.col("interactions") > 0)
     weight = F.when(F.col("interactions") != 0, F.col("interactions")).otherwise(0.0) + F.when(
         follow_only, F.lit(float(w.follow))

@@ -29,7 +29,7 @@ __all__ = ["influencer_frame", "influencer_job"]
 _VIDEO = ("video", "reel")
 
 
-def _owner(F: Any) -> Any:  # noqa: N803 (pyspark.sql.functions)
+def _owner(F: Any) -> Any:
     """The owner's id, else ``@handle`` (resolved afterwards), as ``_Names.owner`` keys it."""
     has_id = F.col("owner_id").isNotNull() & (F.col("owner_id") != "")
     has_handle = F.col("owner_handle").isNotNull() & (F.col("owner_handle") != "")
@@ -57,10 +57,12 @@ def influencer_frame(
     if platform:
         posts = posts.where(F.col("platform") == platform)
     tagged = (
-        F.coalesce(F.arrays_overlap(F.col("hashtags"), F.array(*(F.lit(t) for t in tags))),
-                   F.lit(False))
-        if tags else F.lit(True)
-    )  # fmt: skip
+        F.coalesce(
+            F.arrays_overlap(F.col("hashtags"), F.array(*(F.lit(t) for t in tags))), F.lit(False)
+        )
+        if tags
+        else F.lit(True)
+    )
     posts = posts.groupBy("platform", "post_id").agg(
         latest_by("owner_id").alias("owner_id"),
         latest_by("owner_handle").alias("owner_handle"),
@@ -113,8 +115,7 @@ def influencer_frame(
             F.min("posted_at").alias("first_post"),
             F.max("posted_at").alias("last_post"),
         )
-        .withColumn("engagement_rate",
-                    F.when(F.col("followers") > 0, F.col("_median_rate")))  # fmt: skip
+        .withColumn("engagement_rate", F.when(F.col("followers") > 0, F.col("_median_rate")))
         .drop("_median_rate")
         .orderBy("platform", "account")
     )
@@ -132,6 +133,13 @@ def influencer_job(
     out: Path | str | None = None,
 ) -> pa.Table:
     """Compute the per-account stats, write them under ``out`` (Parquet) and return them."""
-    frame = influencer_frame(spark, lake_dir, tags=tags, since=since, until=until,
-                             platform=platform, view_weight=view_weight)  # fmt: skip
+    frame = influencer_frame(
+        spark,
+        lake_dir,
+        tags=tags,
+        since=since,
+        until=until,
+        platform=platform,
+        view_weight=view_weight,
+    )
     return write_result(frame, out)

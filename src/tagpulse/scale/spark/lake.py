@@ -69,8 +69,9 @@ def write_result(frame: Any, out: Path | str | None) -> pa.Table:
     target = str(out)
     if "://" not in target:
         path = Path(target)
-        if path.is_file() or (path.is_dir() and any(path.iterdir())
-                              and not (path / "_SUCCESS").exists()):  # fmt: skip
+        if path.is_file() or (
+            path.is_dir() and any(path.iterdir()) and not (path / "_SUCCESS").exists()
+        ):
             raise StorageError(
                 f"{path}: exists and is not a Spark output folder; choose another --out"
             )

@@ -27,16 +27,26 @@ def handle_ids(
     """``[platform,] handle (lower case) -> id``: the id seen latest with each handle."""
     _, F, _ = pyspark_modules()
     parts = [
-        read_table(spark, lake_dir, PROFILES, latest=False)
-        .select("platform", "handle", F.col("user_id").alias("id"), F.col("collected_at").alias("seen")),
-        read_table(spark, lake_dir, POSTS, latest=False)
-        .select("platform", F.col("owner_handle").alias("handle"), F.col("owner_id").alias("id"),
-                F.col("collected_at").alias("seen")),
-    ]  # fmt: skip
+        read_table(spark, lake_dir, PROFILES, latest=False).select(
+            "platform", "handle", F.col("user_id").alias("id"), F.col("collected_at").alias("seen")
+        ),
+        read_table(spark, lake_dir, POSTS, latest=False).select(
+            "platform",
+            F.col("owner_handle").alias("handle"),
+            F.col("owner_id").alias("id"),
+            F.col("collected_at").alias("seen"),
+        ),
+    ]
     edges = read_table(spark, lake_dir, EDGES, latest=False)
     for end in ("src", "dst"):
-        parts.append(edges.select("platform", F.col(f"{end}_handle").alias("handle"),
-                                  F.col(end).alias("id"), F.col("seen_at").alias("seen")))  # fmt: skip
+        parts.append(
+            edges.select(
+                "platform",
+                F.col(f"{end}_handle").alias("handle"),
+                F.col(end).alias("id"),
+                F.col("seen_at").alias("seen"),
+            )
+        )
     pairs = parts[0]
     for part in parts[1:]:
         pairs = pairs.unionByName(part)
@@ -70,7 +80,9 @@ def resolve(frame: Any, column: str, ids: Any, *, per_platform: bool) -> Any:
     fallback = F.concat(F.lit("@"), F.col(f"_{column}_handle")) if per_platform else F.col(column)
     return (
         with_key.join(lookup, keys, "left")
-        .withColumn(column, F.when(marked, F.coalesce(F.col(f"_{column}_id"), fallback))
-                    .otherwise(F.col(column)))  # fmt: skip
+        .withColumn(
+            column,
+            F.when(marked, F.coalesce(F.col(f"_{column}_id"), fallback)).otherwise(F.col(column)),
+        )
         .drop(f"_{column}_handle", f"_{column}_id")
     )

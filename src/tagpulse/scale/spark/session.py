@@ -32,7 +32,7 @@ def pyspark_modules() -> tuple[Any, Any, Any]:
     """``(SparkSession, functions, Window)``, or which extra to install."""
     try:
         from pyspark.sql import SparkSession, Window
-        from pyspark.sql import functions as F  # noqa: N812 (Spark's own convention)
+        from pyspark.sql import functions as F
     except ImportError as exc:
         raise MissingExtra("spark", "pyspark") from exc
     return SparkSession, F, Window
@@ -50,8 +50,9 @@ def spark_session(
     stopped, so a different ``master`` than the running one is refused.
     """
     if not master.strip():
-        raise InputError("the Spark master URL is empty (e.g. local[2], spark://host:7077)",
-                         field="--master")  # fmt: skip
+        raise InputError(
+            "the Spark master URL is empty (e.g. local[2], spark://host:7077)", field="--master"
+        )
     spark_cls, _, _ = pyspark_modules()
     builder = spark_cls.builder.master(master).appName(app_name)
     if master.startswith("local"):

@@ -74,6 +74,13 @@ def timeline_job(
     platform: str | None = None,
 ) -> pa.Table:
     """Compute the timeline, write it under ``out`` (Parquet) and return it."""
-    frame = timeline_frame(spark, lake_dir, interval_s=interval_s, tags=tags, since=since,
-                           until=until, platform=platform)  # fmt: skip
+    frame = timeline_frame(
+        spark,
+        lake_dir,
+        interval_s=interval_s,
+        tags=tags,
+        since=since,
+        until=until,
+        platform=platform,
+    )
     return write_result(frame, out)
