@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tagpulse.cli import campaign, demo, insights, lake, maintenance, predict, sandbox, users
+from tagpulse.cli import campaign, demo, insights, lake, maintenance, predict, sandbox, spark, users
 from tagpulse.cli.enrich import enrich
 from tagpulse.cli.feed import feed
 from tagpulse.cli.imports import import_command
@@ -39,6 +39,7 @@ app.add_typer(users.users_app, name="users")
 app.add_typer(users.keys_app, name="keys")
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(predict.app, name="predict")
+spark.register(app)
 
 
 def main() -> None:
