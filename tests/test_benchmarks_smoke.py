@@ -34,7 +34,7 @@ def test_run_all_quick_writes_every_measure(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,
     )
     # Exit 0 means no benchmark broke: a missed goal is reported, but the chart query raises
     # (and run_all exits 1) when pandas and the lake query disagree.
