@@ -8,11 +8,13 @@ from functools import wraps
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
+import click
 import typer
 from rich.console import Console
 
 from tagpulse.config import Settings, load_settings
 from tagpulse.errors import TagpulseError
+from tagpulse.lake.storage import ObjectStorageUnsupported
 
 __all__ = ["HomeOption", "console", "err_console", "friendly_errors", "settings_for"]
 
@@ -44,6 +46,9 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except TagpulseError as exc:
+            if isinstance(exc, ObjectStorageUnsupported) and exc.command is None:
+                ctx = click.get_current_context(silent=True)
+                exc = exc.for_command(ctx.command_path if ctx is not None else func.__name__)
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             sys.exit(2)
 
