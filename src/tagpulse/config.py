@@ -68,26 +68,34 @@ class Settings(BaseSettings):
 
     @property
     def lake(self) -> LakeRoot:
-        """The lake as its readers and writers take it: a folder, or an object-storage lake
-        (``TAGPULSE_LAKE_URL=s3://bucket/prefix``, credentials from the standard AWS variables).
-        """
-        url = self.lake_url.strip()
-        if not url:
+        """The lake as its readers and writers take it: ``<home>/lake``, or an object-storage
+        lake (``TAGPULSE_LAKE_URL=s3://bucket/prefix``, credentials from the standard AWS
+        variables) whose catalog, locks and caches stay under the home."""
+        url = self._lake_url()
+        if url is None:
             return self.home / "lake"
-        if is_object_url(url):
-            return open_object_lake(
-                url, self.home / "lake", endpoint=self.s3_endpoint.strip() or None
-            )
-        return Path(url.removeprefix("file://"))
+        return open_object_lake(url, self.home / "lake", endpoint=self.s3_endpoint.strip() or None)
 
     @property
     def lake_dir(self) -> Path:
         """The lake's local folder; raises ``ObjectStorageUnsupported`` (a ConfigError) for an
         object-storage lake, so a command not converted to object storage says so."""
-        url = self.lake_url.strip()
-        if is_object_url(url):
+        url = self._lake_url()
+        if url is not None:
             raise ObjectStorageUnsupported(url)
-        return Path(url.removeprefix("file://")) if url else self.home / "lake"
+        return self.home / "lake"
+
+    def _lake_url(self) -> str | None:
+        url = self.lake_url.strip()
+        if not url:
+            return None
+        if not is_object_url(url):
+            # The catalog (privacy policy included) lives beside a local lake: one home, one lake.
+            raise ConfigError(
+                f"TAGPULSE_LAKE_URL={url!r}: use s3://bucket/prefix, or unset it and choose a "
+                "local lake with --home / TAGPULSE_HOME"
+            )
+        return url
 
     @property
     def catalog_path(self) -> Path:

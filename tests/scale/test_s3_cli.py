@@ -73,6 +73,11 @@ def test_chart_timeline_and_compact_on_s3_equal_local(tmp_path: Path, s3_server:
         _invoke(["chart", "nike", "puma", "--interval", "1d",
                  "--out", str(home / "chart.html"), "--home", str(home)], extra)  # fmt: skip
     assert (s3_home / "chart.html").read_text() == (local_home / "chart.html").read_text()
+    for args in (["insights", "share", "nike", "adidas", "puma", "--interval", "1d", "--json"],
+                 ["insights", "spikes", "--json"]):  # fmt: skip
+        local_out = orjson.loads(_invoke([*args, "--home", str(local_home)]))
+        assert orjson.loads(_invoke([*args, "--home", str(s3_home)], env)) == local_out
+        assert local_out
     text = _invoke(["compact", "--home", str(s3_home)], env)
     assert text == _invoke(["compact", "--home", str(local_home)])
     assert "partitions compacted: 13 → 8 files" in text
@@ -96,6 +101,12 @@ def test_unconverted_commands_say_object_storage_is_not_supported(
     result = runner.invoke(app, [*args, "--home", str(tmp_path)], env=_env(s3_server, lake))
     assert result.exit_code == 2, result.output
     assert f"`{command}` does not support object storage yet" in " ".join(result.output.split())
+
+
+def test_lake_url_must_be_object_storage(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["chart", "--home", str(tmp_path)],
+                           env={"TAGPULSE_LAKE_URL": str(tmp_path / "elsewhere")})  # fmt: skip
+    assert result.exit_code == 2 and "s3://bucket/prefix" in result.output
 
 
 @pytest.mark.slow
