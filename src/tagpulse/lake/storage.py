@@ -20,12 +20,12 @@ import io
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from tagpulse.errors import ConfigError, MissingExtra, StorageError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "LakeFile",
@@ -153,11 +153,15 @@ class ObjectLake:
             raise self._fail("delete", names[0], exc) from exc
 
     def write_parquet(self, table: pa.Table, key: str, row_group_size: int) -> None:
+        import pyarrow.parquet as pq  # here, not at import: config imports this module
+
         buffer = io.BytesIO()
         pq.write_table(table, buffer, compression="zstd", row_group_size=row_group_size)
         self.put(key, buffer.getvalue())
 
     def read_parquet(self, key: str, schema: pa.Schema | None = None) -> pa.Table:
+        import pyarrow.parquet as pq
+
         return pq.read_table(io.BytesIO(self.get(key)), schema=schema)
 
     def register(self, con: Any) -> None:
