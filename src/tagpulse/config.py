@@ -8,6 +8,12 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tagpulse.errors import ConfigError
+from tagpulse.lake.storage import (
+    LakeRoot,
+    ObjectStorageUnsupported,
+    is_object_url,
+    open_object_lake,
+)
 
 __all__ = [
     "IG_GRAPH_BASE_URL",
@@ -39,6 +45,13 @@ class Settings(BaseSettings):
     ig_graph_base_url: str = IG_GRAPH_BASE_URL
     secret_key: str = Field(default="", description="Key that encrypts account secrets")
     sandbox: bool = Field(default=False, description="Running against the sandbox platform")
+    lake_url: str = Field(
+        default="",
+        description="Where the lake lives: empty for <home>/lake, a folder, or s3://bucket/prefix",
+    )
+    s3_endpoint: str = Field(
+        default="", description="S3 endpoint URL for an s3:// lake (empty: AWS itself)"
+    )
 
     def base_url(self, platform: str) -> str:
         """Where a platform's client talks to (``TAGPULSE_<PLATFORM>_BASE_URL``)."""
@@ -54,8 +67,35 @@ class Settings(BaseSettings):
             raise ConfigError(f"no base URL for platform {platform!r}") from None
 
     @property
+    def lake(self) -> LakeRoot:
+        """The lake as its readers and writers take it: ``<home>/lake``, or an object-storage
+        lake (``TAGPULSE_LAKE_URL=s3://bucket/prefix``, credentials from the standard AWS
+        variables) whose catalog, locks and caches stay under the home."""
+        url = self._lake_url()
+        if url is None:
+            return self.home / "lake"
+        return open_object_lake(url, self.home / "lake", endpoint=self.s3_endpoint.strip() or None)
+
+    @property
     def lake_dir(self) -> Path:
+        """The lake's local folder; raises ``ObjectStorageUnsupported`` (a ConfigError) for an
+        object-storage lake, so a command not converted to object storage says so."""
+        url = self._lake_url()
+        if url is not None:
+            raise ObjectStorageUnsupported(url)
         return self.home / "lake"
+
+    def _lake_url(self) -> str | None:
+        url = self.lake_url.strip()
+        if not url:
+            return None
+        if not is_object_url(url):
+            # The catalog (privacy policy included) lives beside a local lake: one home, one lake.
+            raise ConfigError(
+                f"TAGPULSE_LAKE_URL={url!r}: use s3://bucket/prefix, or unset it and choose a "
+                "local lake with --home / TAGPULSE_HOME"
+            )
+        return url
 
     @property
     def catalog_path(self) -> Path:

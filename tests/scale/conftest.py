@@ -1,4 +1,5 @@
-"""One Spark session per test module (the JVM starts once: about 6-10 s)."""
+"""Fixtures of the scale-out tests: a real S3 server (SeaweedFS), and one Spark session per test
+module (the JVM starts once: about 6-10 s)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.scale.s3_server import s3_server
+
+__all__ = ["s3_server", "spark"]
 
 
 @pytest.fixture(scope="module")

@@ -64,7 +64,7 @@ def timeline(
     now = datetime.now(UTC)
     interval_s = parse_duration(interval, field="--interval")
     result = tag_timelines(
-        LakeQuery(settings.lake_dir),
+        LakeQuery(settings.lake),
         tags or [],
         interval_s=interval_s,
         since=parse_since(since, now, field="--since") if since else None,
@@ -146,7 +146,7 @@ def share(
     now = datetime.now(UTC)
     interval_s = parse_duration(interval, field="--interval")
     results = share_by_platform(
-        LakeQuery(settings.lake_dir),
+        LakeQuery(settings.lake),
         tags,
         interval_s=interval_s,
         since=parse_since(since, now, field="--since") if since else None,
@@ -243,7 +243,7 @@ def spikes(
     settings = settings_for(home)
     now = datetime.now(UTC)
     interval_s = parse_duration(interval, field="--interval")
-    query = LakeQuery(settings.lake_dir)
+    query = LakeQuery(settings.lake)
     window = {
         "since": parse_since(since, now, field="--since") if since else None,
         "until": parse_since(until, now, field="--until") if until else None,

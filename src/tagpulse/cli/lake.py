@@ -46,7 +46,7 @@ def chart(
 ) -> None:
     """Chart post count over time: one line per tag, the maximum count per interval."""
     settings = settings_for(home)
-    query = LakeQuery(settings.lake_dir)
+    query = LakeQuery(settings.lake)
     now = datetime.now(UTC)
     chosen = [normalise_tag(t) for t in tags] if tags else sorted({t for _, t in query.tags()})
     interval_s = parse_duration(interval, field="--interval")
@@ -123,7 +123,7 @@ def export(
 def compact(home: HomeOption = None) -> None:
     """Merge small Parquet files per partition (safe while the collector and readers run)."""
     settings = settings_for(home)
-    writer = LakeWriter(settings.lake_dir)
+    writer = LakeWriter(settings.lake)
     for table in SCHEMAS:
         result = writer.compact(table)
         if result.files_before == 0:

@@ -168,5 +168,5 @@ def track(
     console.print(
         f"{stats.snapshots} snapshots ({stats.acknowledged} stored), {stats.requests} requests, "
         f"{stats.throttles} throttled, {stats.warnings} warnings, "
-        f"{stats.quarantined} quarantined → {settings.lake_dir}"
+        f"{stats.quarantined} quarantined → {settings.lake}"
     )

@@ -18,11 +18,15 @@ import duckdb
 import pyarrow as pa
 
 from tagpulse.errors import StorageError
+from tagpulse.lake.storage import LakeRoot, ObjectLake
 from tagpulse.lake.tables import HASHTAG_SNAPSHOTS, SCHEMAS, id_column, schema_of, time_column
 
 __all__ = ["LakeQuery", "TimelinePoint"]
 
 _RETRIES = 5
+
+#: Every visible part of a table (dot-names are files being written).
+_PARTS = "platform=*/date=*/[!.]*.parquet"
 
 
 @dataclass(slots=True, frozen=True)
@@ -35,27 +39,44 @@ class TimelinePoint:
     last_at: datetime | None = None
 
 
+def _vanished(exc: Exception) -> bool:
+    """Whether a query failed because a file it listed was gone when read (compaction)."""
+    # A local file: an IOException. An object read through fsspec: DuckDB wraps the Python
+    # FileNotFoundError in a plain duckdb.Error whose text carries the traceback.
+    return isinstance(exc, duckdb.IOException) or "FileNotFoundError" in str(exc)
+
+
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
 class LakeQuery:
-    """Read-only queries over ``<lake>/tables``."""
+    """Read-only queries over ``<lake>/tables``, a local folder or an object-storage prefix
+    (read through the lake's fsspec filesystem registered on each DuckDB connection)."""
 
-    def __init__(self, lake_dir: Path) -> None:
-        self.tables_dir = lake_dir / "tables"
+    def __init__(self, lake_dir: LakeRoot) -> None:
+        self.store = lake_dir if isinstance(lake_dir, ObjectLake) else None
+        self.tables_dir: Path | str = (
+            f"{lake_dir.url}/tables" if isinstance(lake_dir, ObjectLake) else lake_dir / "tables"
+        )
 
     def glob(self, table: str) -> str:
-        return str(self.tables_dir / table / "platform=*" / "date=*" / "[!.]*.parquet")
+        if self.store is not None:
+            return self.store.url_of(self.store.key("tables", table, _PARTS))
+        return str(Path(self.tables_dir) / table / _PARTS)
 
     def has_data(self, table: str) -> bool:
-        return any((self.tables_dir / table).glob("platform=*/date=*/[!.]*.parquet"))
+        if self.store is not None:
+            return bool(self.store.glob(f"tables/{table}/{_PARTS}"))
+        return any((Path(self.tables_dir) / table).glob(_PARTS))
 
     def connect(self, tables: Sequence[str] | None = None) -> duckdb.DuckDBPyConnection:
         """An in-process DuckDB with a view per table (default: every table); ``<table>`` keeps
         one row per id, ``<table>_all`` shows every stored row."""
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'UTC'")
+        if self.store is not None:
+            self.store.register(con)
         for table in SCHEMAS if tables is None else tables:
             self._register(con, table)
         return con
@@ -97,11 +118,11 @@ class LakeQuery:
                     raise StorageError(f"query returned no result: {sql[:80]}")
                 result: pa.Table = relation.to_arrow_table()
                 return result
-            except duckdb.IOException as exc:
+            except duckdb.Error as exc:
+                if not _vanished(exc):
+                    raise StorageError(f"query over {self.tables_dir} failed: {exc}") from exc
                 last = exc
                 time.sleep(0.05 * (attempt + 1))
-            except duckdb.Error as exc:
-                raise StorageError(f"query over {self.tables_dir} failed: {exc}") from exc
             finally:
                 if con is not None:
                     con.close()

@@ -24,6 +24,7 @@ import orjson
 import zstandard
 
 from tagpulse.lake.privacy import load_policy
+from tagpulse.lake.storage import LakeFile, LakeRoot, ObjectLake
 from tagpulse.records import RawEnvelope
 
 __all__ = [
@@ -33,7 +34,9 @@ __all__ = [
     "envelope_line",
     "envelope_to_json",
     "raw_files",
+    "raw_objects",
     "read_raw_file",
+    "read_raw_object",
     "rewrite_raw_file",
 ]
 
@@ -111,6 +114,12 @@ def _raw_lines(path: Path) -> list[bytes]:
     return [line for line in data.splitlines() if line.strip()]
 
 
+def _object_lines(store: ObjectLake, name: LakeFile) -> list[bytes]:
+    with zstandard.ZstdDecompressor().stream_reader(store.get(store.key_of(name))) as reader:
+        data = reader.read()
+    return [line for line in data.splitlines() if line.strip()]
+
+
 def read_raw_file(path: Path) -> Iterator[dict[str, Any]]:
     """The envelopes of one archive file, bodies decoded back to bytes under ``body``."""
     for line in _raw_lines(path):
@@ -121,6 +130,17 @@ def raw_files(lake_dir: Path) -> list[Path]:
     """Every archive file of a lake, oldest partition first (temporary files excluded)."""
     root = lake_dir / "raw"
     return sorted(root.glob("platform=*/date=*/[!.]*.ndjson.zst")) if root.exists() else []
+
+
+def raw_objects(store: ObjectLake) -> list[str]:
+    """Every archive object of an object-storage lake (``s3://`` URLs), oldest first."""
+    return [store.url_of(k) for k in store.glob("raw/platform=*/date=*/*.ndjson.zst")]
+
+
+def read_raw_object(store: ObjectLake, url: str) -> Iterator[dict[str, Any]]:
+    """The envelopes of one archive object (as :func:`read_raw_file` yields them)."""
+    for line in _object_lines(store, url):
+        yield _decode_line(line)
 
 
 def envelope_from_json(doc: dict[str, Any]) -> RawEnvelope:
@@ -174,13 +194,17 @@ def rewrite_raw_file(
 
 
 class RawArchive:
-    """Writes envelope batches to ``raw/platform=<p>/date=<d>/<ts>-<uuid>.ndjson.zst``."""
+    """Writes envelope batches to ``raw/platform=<p>/date=<d>/<ts>-<uuid>.ndjson.zst``.
 
-    def __init__(self, lake_dir: Path) -> None:
-        self.lake_dir = lake_dir
-        self.root = lake_dir / "raw"
+    On an object-storage lake each batch is one PUT under its final key (atomic on S3).
+    """
 
-    def write(self, envelopes: Iterable[RawEnvelope]) -> dict[str, Path]:
+    def __init__(self, lake_dir: LakeRoot) -> None:
+        self.store = lake_dir if isinstance(lake_dir, ObjectLake) else None
+        self.lake_dir = lake_dir.local_dir if isinstance(lake_dir, ObjectLake) else lake_dir
+        self.root = self.lake_dir / "raw"
+
+    def write(self, envelopes: Iterable[RawEnvelope]) -> dict[str, LakeFile]:
         """Archive envelopes; returns content_hash -> file for each one written.
 
         An answer that mentions a forgotten account is not archived (and so not returned).
@@ -194,15 +218,22 @@ class RawArchive:
                 continue
             key = (env.platform, env.collected_at.date().isoformat())
             by_partition.setdefault(key, []).append(env)
-        written: dict[str, Path] = {}
+        written: dict[str, LakeFile] = {}
         compressor = zstandard.ZstdCompressor(level=3)
         for (platform, date), batch in by_partition.items():
+            stamp = batch[0].collected_at.strftime("%Y%m%dT%H%M%S")
+            name = f"{stamp}-{uuid.uuid4().hex[:12]}.ndjson.zst"
+            lines = b"".join(envelope_line(e) for e in batch)
+            if self.store is not None:
+                obj = self.store.key("raw", f"platform={platform}", f"date={date}", name)
+                self.store.put(obj, compressor.compress(lines))
+                for env in batch:
+                    written[env.content_hash] = self.store.url_of(obj)
+                continue
             folder = self.root / f"platform={platform}" / f"date={date}"
             folder.mkdir(parents=True, exist_ok=True)
-            stamp = batch[0].collected_at.strftime("%Y%m%dT%H%M%S")
-            final = folder / f"{stamp}-{uuid.uuid4().hex[:12]}.ndjson.zst"
+            final = folder / name
             tmp = folder / f".{final.name}.tmp"
-            lines = b"".join(envelope_line(e) for e in batch)
             with tmp.open("wb") as fh:
                 fh.write(compressor.compress(lines))
                 fh.flush()

@@ -28,6 +28,7 @@ from tagpulse.lake.derived import DERIVED_TABLES
 from tagpulse.lake.privacy import WriteSession, load_policy
 from tagpulse.lake.pseudonymise import PseudonymMemory
 from tagpulse.lake.schemas import ENTITY_TABLES, records_to_table
+from tagpulse.lake.storage import LakeFile, LakeRoot, ObjectLake
 from tagpulse.records import HashtagSnapshot, ParsedRecords, PostRef
 
 __all__ = [
@@ -202,11 +203,19 @@ class LakeWriter:
     forgotten accounts are dropped and, in a pseudonymised lake, handles replaced. The policy is
     read from the catalog beside the lake at each write. ``tables_dir`` writes elsewhere than
     ``<lake>/tables`` (``tagpulse reparse`` builds ``tables.new``).
+
+    On an :class:`~tagpulse.lake.storage.ObjectLake` each part is one PUT under its final key
+    (atomic on S3); ``lake_dir``/``root`` are then the local folder that holds the lock files,
+    with the catalog (and its privacy policy) beside it as for a local lake.
     """
 
-    def __init__(self, lake_dir: Path, *, tables_dir: Path | None = None) -> None:
-        self.lake_dir = lake_dir
-        self.root = tables_dir if tables_dir is not None else lake_dir / "tables"
+    def __init__(self, lake_dir: LakeRoot, *, tables_dir: Path | None = None) -> None:
+        self.store = lake_dir if isinstance(lake_dir, ObjectLake) else None
+        local = lake_dir.local_dir if isinstance(lake_dir, ObjectLake) else lake_dir
+        if self.store is not None and tables_dir is not None:
+            raise StorageError(f"{lake_dir}: an object-storage lake takes no tables_dir")
+        self.lake_dir = local
+        self.root = tables_dir if tables_dir is not None else local / "tables"
         self._memory = PseudonymMemory()
 
     def _session(self) -> WriteSession | None:
@@ -224,7 +233,7 @@ class LakeWriter:
 
     def write_table(
         self, table: str, platform: str, data: pa.Table, date_column: str
-    ) -> list[Path]:
+    ) -> list[LakeFile]:
         """Write an Arrow table, split into platform/date partitions by ``date_column``."""
         return self._write(table, platform, data, date_column, self._session())
 
@@ -235,7 +244,7 @@ class LakeWriter:
         data: pa.Table,
         date_column: str,
         session: WriteSession | None,
-    ) -> list[Path]:
+    ) -> list[LakeFile]:
         if session is not None:
             data = session.apply(table, platform, data)
         if data.num_rows == 0:
@@ -251,22 +260,25 @@ class LakeWriter:
             day_array = day_array[order]
         # Rows are now grouped by day: each day is a zero-copy slice.
         bounds = [0, *(np.flatnonzero(np.diff(day_array)) + 1).tolist(), data.num_rows]
-        paths: list[Path] = []
+        paths: list[LakeFile] = []
         for start, end in itertools.pairwise(bounds):
             date = (_EPOCH + timedelta(days=int(day_array[start]))).strftime("%Y-%m-%d")
             part = data.slice(start, end - start)
-            folder = self.table_dir(table) / f"platform={platform}" / f"date={date}"
-            paths.append(_write_atomic(part, folder, "part"))
+            partition = (table, f"platform={platform}", f"date={date}")
+            if self.store is not None:
+                paths.append(_put_part(self.store, part, partition, "part"))
+            else:
+                paths.append(_write_atomic(part, self.root.joinpath(*partition), "part"))
         return paths
 
     def append_snapshots(
         self, snapshots: Sequence[HashtagSnapshot], slots: Sequence[datetime] | None = None
-    ) -> list[Path]:
+    ) -> list[LakeFile]:
         """Append hashtag snapshots (any mix of platforms); returns the files written."""
         batches = self._snapshot_batches(snapshots, slots)
         return self._write_batches(batches, self._session())
 
-    def append_records(self, parsed: ParsedRecords) -> list[Path]:
+    def append_records(self, parsed: ParsedRecords) -> list[LakeFile]:
         """Append everything a parse produced, each record type to its table."""
         batches = self._snapshot_batches(parsed.snapshots, None) if parsed.snapshots else []
         for name, spec in ENTITY_TABLES.items():
@@ -298,12 +310,12 @@ class LakeWriter:
 
     def _write_batches(
         self, batches: list[tuple[str, str, pa.Table, str]], session: WriteSession | None
-    ) -> list[Path]:
+    ) -> list[LakeFile]:
         if session is not None:
             # Learn who is public from every table first: a verified profile exempts its posts.
             for name, platform, table, _ in batches:
                 session.learn(name, platform, table)
-        paths: list[Path] = []
+        paths: list[LakeFile] = []
         for name, platform, table, date_column in batches:
             paths += self._write(name, platform, table, date_column, session)
         return paths
@@ -313,6 +325,36 @@ class LakeWriter:
         if not base.exists():
             return []
         return sorted(p for p in base.glob("platform=*/date=*") if p.is_dir())
+
+    def _partition_files(self, table: str) -> list[tuple[str, list[LakeFile]]]:
+        """Each partition's date and its visible files, oldest partition first."""
+        if self.store is None:
+            return [
+                (folder.name.removeprefix("date="), sorted(folder.glob("[!.]*.parquet")))
+                for folder in self.partitions(table)
+            ]
+        groups: dict[str, list[LakeFile]] = {}
+        for key in self.store.glob(f"tables/{table}/platform=*/date=*/*.parquet"):
+            groups.setdefault(key.rsplit("/", 1)[0], []).append(self.store.url_of(key))
+        return [(folder.rsplit("date=", 1)[-1], groups[folder]) for folder in sorted(groups)]
+
+    def _read_part(self, name: LakeFile, schema: pa.Schema | None) -> pa.Table:
+        if self.store is not None:
+            return self.store.read_parquet(self.store.key_of(name), schema)
+        return pq.read_table(name, schema=schema)
+
+    def _replace_parts(self, merged: pa.Table, files: list[LakeFile]) -> None:
+        """Write the merged file, then remove the ones it replaces (readers de-duplicate)."""
+        first = files[0]
+        if self.store is not None:
+            key = self.store.key_of(first)
+            folder = key.rsplit("/", 1)[0].removeprefix(self.store.key("tables") + "/")
+            _put_part(self.store, merged, tuple(folder.split("/")), "compact")
+            self.store.remove(self.store.key_of(f) for f in files)
+            return
+        _write_atomic(merged, Path(first).parent, "compact")
+        for f in files:
+            Path(f).unlink(missing_ok=True)
 
     def compact(
         self,
@@ -328,7 +370,9 @@ class LakeWriter:
         instant may see both, which is harmless because every reader de-duplicates by id.
         """
         base = self.table_dir(table)
-        if not base.exists():
+        if self.store is not None:
+            base.mkdir(parents=True, exist_ok=True)  # the local lock beside an object lake
+        elif not base.exists():
             return CompactionResult(0, 0, 0, 0, 0)
         # One compactor at a time per table, across processes (the collector compacts each
         # finished day; a user may run `tagpulse compact` meanwhile).
@@ -340,28 +384,31 @@ class LakeWriter:
         self, table: str, min_files: int, before_date: str | None
     ) -> CompactionResult:
         parts = files_before = files_after = rows_before = rows_after = 0
-        for folder in self.partitions(table):
-            if before_date is not None and folder.name.removeprefix("date=") >= before_date:
+        for date, files in self._partition_files(table):
+            if before_date is not None and date >= before_date:
                 continue
-            files = sorted(folder.glob("[!.]*.parquet"))
             if len(files) < min_files:
                 files_before += len(files)
                 files_after += len(files)
                 continue
-            merged = pa.concat_tables([pq.read_table(f, schema=SCHEMAS.get(table)) for f in files])
+            merged = pa.concat_tables([self._read_part(f, SCHEMAS.get(table)) for f in files])
             rows_before += merged.num_rows
             merged = _first_per_id(merged, id_column(table))
             order = next((c for c in ("collected_at", "seen_at") if c in merged.column_names), None)
             if order is not None:
                 merged = merged.sort_by([(order, "ascending")])
             rows_after += merged.num_rows
-            _write_atomic(merged, folder, "compact")
-            for f in files:
-                f.unlink(missing_ok=True)
+            self._replace_parts(merged, files)
             parts += 1
             files_before += len(files)
             files_after += 1
         return CompactionResult(parts, files_before, files_after, rows_before, rows_after)
+
+
+def _put_part(store: ObjectLake, table: pa.Table, partition: tuple[str, ...], prefix: str) -> str:
+    key = store.key("tables", *partition, f"{prefix}-{uuid.uuid4().hex[:16]}.parquet")
+    store.write_parquet(table, key, _ROW_GROUP)
+    return store.url_of(key)
 
 
 def _first_per_id(table: pa.Table, column: str) -> pa.Table:
