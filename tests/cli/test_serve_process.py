@@ -44,8 +44,8 @@ def test_serve_with_collector(sandbox: Sandbox, tmp_path: Path) -> None:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=10) as client:
-            deadline = time.monotonic() + 60
+        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60) as client:
+            deadline = time.monotonic() + 180
             while True:
                 try:
                     if client.get("/health").status_code == 200:
@@ -55,7 +55,7 @@ def test_serve_with_collector(sandbox: Sandbox, tmp_path: Path) -> None:
                 assert server.poll() is None and time.monotonic() < deadline, "no API"
                 time.sleep(0.2)
             # The collector fills nike's timeline; the API reads it while it is written.
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180
             while len(_series(client, "nike")) < 3:
                 assert time.monotonic() < deadline, "the collector stored no nike counts"
                 time.sleep(0.3)
@@ -64,7 +64,7 @@ def test_serve_with_collector(sandbox: Sandbox, tmp_path: Path) -> None:
                 client.post("/workspaces/brand/watchlist", json={"entry": "paris"}).status_code
                 == 201
             )
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180
             while not _series(client, "paris"):
                 assert time.monotonic() < deadline, "the collector never picked up #paris"
                 time.sleep(0.3)
