@@ -149,7 +149,7 @@ def _item(data: FeedData, c: Candidate) -> FeedItem:
         age_seconds=max(0.0, (data.at - p.taken_at).total_seconds()),
         ppr=c.ppr,
         weight=c.weight,
-        score=c.score,
+        score=float(c.score),
         why=(c.reason,),
         url=p.url,
         source=c.source,

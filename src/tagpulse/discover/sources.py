@@ -100,7 +100,7 @@ def fof_source(data: FeedData, user: str, n: int) -> list[Candidate]:
         if author is None or linked[author] <= 0:
             continue
         liked = float(graph.likes[node, author])
-        affinity = linked[author] * (1.0 + 2.0 * liked)
+        affinity = float(linked[author]) * (1.0 + 2.0 * liked)
         score = affinity * math.log10(post.likes + 1) * math.exp(-_age(data, post) / AGE_SCALE)
         if liked:
             reason = f"because you liked {data.handle(post.owner)}"
