@@ -120,14 +120,16 @@ def test_feed_bad_users(small: Path) -> None:
 def test_cli_feed_table_json_and_explain(small: Path) -> None:
     runner = CliRunner()
     home = ["--home", str(small)]
-    done = runner.invoke(app, ["feed", "@u", "--json", "--n", "3", *home])
+    done = runner.invoke(app, ["feed", "@u", "--json", "--n", "3", "--source", "network", *home])
     assert done.exit_code == 0, done.output
     doc = orjson.loads(done.output)
     assert [i["post_id"] for i in doc["items"]] == [
         i.post_id for i in build_feed(LakeQuery(small / "lake"), "u", n=3).items
     ]
     assert doc["user"] == "U" and doc["window_days"] == 7
-    table = runner.invoke(app, ["feed", "u", "--explain", "--platform", IG, *home])
+    table = runner.invoke(
+        app, ["feed", "u", "--explain", "--source", "network", "--platform", IG, *home]
+    )
     assert table.exit_code == 0, table.output
     assert "hops" in table.output and "ppr" in table.output  # (narrow: cells wrap)
     plain = runner.invoke(app, ["feed", "u", "--at", day(9.85).isoformat(), *home])

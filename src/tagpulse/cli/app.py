@@ -7,8 +7,10 @@ import typer
 from tagpulse.cli import campaign, demo, insights, lake, maintenance, predict, sandbox, spark, users
 from tagpulse.cli.enrich import enrich
 from tagpulse.cli.feed import feed
+from tagpulse.cli.feed_eval import feed_eval
 from tagpulse.cli.imports import import_command
 from tagpulse.cli.serve import serve
+from tagpulse.cli.similar_tags import similar_tags
 from tagpulse.cli.status import status
 from tagpulse.cli.track import track
 
@@ -33,6 +35,8 @@ app.command()(demo.demo)
 app.command()(serve)
 app.command()(enrich)
 app.command()(feed)
+app.command(name="feed-eval")(feed_eval)
+app.command(name="similar-tags")(similar_tags)
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(insights.app, name="insights")
 app.add_typer(users.users_app, name="users")

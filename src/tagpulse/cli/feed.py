@@ -11,6 +11,7 @@ from rich.table import Table
 
 from tagpulse.analysis.timeline import parse_since
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
+from tagpulse.discover.blend import build_source_feed, parse_weights
 from tagpulse.discover.feed import build_feed
 from tagpulse.lake.query import LakeQuery
 
@@ -22,8 +23,18 @@ def feed(
     handle: Annotated[str, typer.Argument(help="The user: @handle, handle or account id")],
     n: Annotated[int, typer.Option("--n", help="How many posts")] = 10,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Show each post's score and its factors")
+        bool,
+        typer.Option("--explain", help="Show each post's source, reason, score and factors"),
     ] = False,
+    source: Annotated[
+        str,
+        typer.Option("--source", help="blend, network, fof, interests, als or popular"),
+    ] = "blend",
+    weights: Annotated[
+        str | None,
+        typer.Option("--weights", help="Blend weights, e.g. network=1,als=0.2 (others default)"),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="The blend's sampling seed")] = 0,
     at: Annotated[
         str | None,
         typer.Option("--at", help="Rank as of this time (default: the latest post observation)"),
@@ -32,16 +43,17 @@ def feed(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
     home: HomeOption = None,
 ) -> None:
-    """Recent posts (7 days) of the accounts HANDLE follows, likes or reaches in 2 hops, ranked by
-    personalised PageRank, tie weight, likes, comments and age."""
+    """Recent posts (7 days) for HANDLE: by default a blend of its network (accounts it follows,
+    likes or reaches in 2 hops, ranked by personalised PageRank), friends of friends, its
+    hashtags, collaborative filtering (ALS) and popular posts."""
     settings = settings_for(home)
-    result = build_feed(
-        LakeQuery(settings.lake_dir),
-        handle,
-        n=n,
-        at=parse_since(at, datetime.now(UTC), field="--at") if at else None,
-        platform=platform,
-    )
+    when = parse_since(at, datetime.now(UTC), field="--at") if at else None
+    query = LakeQuery(settings.lake_dir)
+    if source == "network" and weights is None:
+        result = build_feed(query, handle, n=n, at=when, platform=platform)
+    else:
+        result = build_source_feed(query, handle, n=n, at=when, platform=platform, source=source,
+                                   weights=parse_weights(weights), seed=seed)  # fmt: skip
     if as_json:
         console.print_json(orjson.dumps(result.to_json()).decode())
         return
@@ -50,7 +62,7 @@ def feed(
                   "candidates)")  # fmt: skip
     columns = ["#", "post", "author", "taken", "why"]
     if explain:
-        columns += ["score", "ppr", "weight", "likes", "comments", "age h"]
+        columns += ["source", "score", "ppr", "weight", "likes", "comments", "age h"]
     numeric = {"#", "score", "ppr", "weight", "likes", "comments", "age h"}
     for col in columns:
         table.add_column(col, justify="right" if col in numeric else "left")
@@ -64,6 +76,7 @@ def feed(
         ]
         if explain:
             row += [
+                item.source,
                 f"{item.score:.3g}",
                 f"{item.ppr:.3g}",
                 f"{item.weight:g}",
@@ -74,4 +87,4 @@ def feed(
         table.add_row(*row)
     console.print(table)
     if not result.items:
-        console.print("no recent posts from accounts tied to this user")
+        console.print("no recent posts for this user from this source")

@@ -65,6 +65,8 @@ class FeedItem:
     #: Why the post is there: "followed by you", "liked by you (3 posts)", "2 hops via @x".
     why: tuple[str, ...]
     url: str | None = None
+    #: Which of the feed's sources proposed it (``discover.blend``).
+    source: str = "network"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +83,7 @@ class FeedItem:
             "score": self.score,
             "why": list(self.why),
             "url": self.url,
+            "source": self.source,
         }
 
 
