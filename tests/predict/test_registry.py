@@ -204,3 +204,18 @@ def test_evaluate_data_errors_are_clear(
     assert result.exit_code == 2 and "zeeschuimer" in result.output
     result = runner.invoke(app, [*base, str(tmp_path / "missing")])
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_evaluate_data_imports_a_zeeschuimer_file_into_a_temporary_lake(
+    trained_twice: Trained,
+) -> None:
+    home, _, _ = trained_twice
+    export = Path(__file__).parents[1] / "fixtures" / "zeeschuimer" / "zeeschuimer-composed.ndjson"
+    lake_files = sorted((home / "lake").rglob("*"))
+    args = ["predict", "evaluate", "--data", str(export), "--data-format", "zeeschuimer"]
+    result = CliRunner().invoke(app, [*args, "--json", "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    doc = orjson.loads(result.output)
+    assert (doc["posts"], doc["accounts"]) == (15, 2)  # the export's accounts with 2+ posts
+    assert doc["metrics"]["account mean"]["n"] == doc["metrics"]["gbm"]["n"] == 15
+    assert sorted((home / "lake").rglob("*")) == lake_files  # the home's lake is untouched
