@@ -26,6 +26,7 @@ from tagpulse.predict.scoring import (
     load_model,
     post_score,
 )
+from tagpulse.predict.vocabulary import with_vocabulary
 from tests.predict.lakes import build_planted_lake
 
 pytest.importorskip("lightgbm")
@@ -61,7 +62,7 @@ def test_score_of_a_post_uses_its_training_features_and_is_near_its_cv_predictio
     data = build_dataset(query)
     # The folds `predict train` used (grouped, 5 folds, seed 0).
     oof = out_of_fold(data, gbm_predictor(GbmParams(seed=0)), grouped_kfold(data.groups, 5, 0))
-    full = model.predict(data.X)
+    full = model.predict(with_vocabulary(data, model.vocabulary).X)
     picks = range(0, len(data.y), 23)
     diffs = []
     for i in picks:
@@ -83,7 +84,7 @@ def test_interval_covers_about_its_share_of_posts_of_unseen_accounts(
     query = LakeQuery(other.home / "lake")
     data = build_dataset(query)
     assert data.vocab == model.vocab  # the same category codes, so X is the model's input
-    pred = model.predict(data.X)
+    pred = model.predict(with_vocabulary(data, model.vocabulary).X)
     assert model.interval is not None
     low, high = model.interval
     covered = float(np.mean((data.y >= pred + low) & (data.y <= pred + high)))

@@ -13,9 +13,10 @@ import orjson
 import typer
 from rich.table import Table
 
-from tagpulse.cli import predict_score
+from tagpulse.cli import predict_models, predict_score
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.errors import InputError
+from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
 from tagpulse.predict.evaluate import (
     BASELINES,
@@ -28,10 +29,17 @@ from tagpulse.predict.evaluate import (
     residual_interval,
     splits_for,
 )
-from tagpulse.predict.features import FEATURES, PROTOCOLS, Dataset, Protocol, build_dataset
+from tagpulse.predict.features import PROTOCOLS, Dataset, Protocol, build_dataset
 from tagpulse.predict.gbm import GbmParams, fit_gbm, gbm_predictor
 from tagpulse.predict.mlp import MlpParams, fit_mlp, mlp_predictor
+from tagpulse.predict.registry import register_trained
 from tagpulse.predict.scoring import model_path
+from tagpulse.predict.vocabulary import (
+    describe_feature,
+    fit_vocabulary,
+    vocabulary_predictor,
+    with_vocabulary,
+)
 
 __all__ = ["app", "evaluate", "train"]
 
@@ -95,7 +103,8 @@ def _models(model: str) -> list[str]:
 
 
 def _predictor(model: str, seed: int) -> Predictor:
-    return (
+    # Caption words and image labels are chosen from each fold's training rows only.
+    return vocabulary_predictor(
         mlp_predictor(MlpParams(seed=seed))
         if model == "mlp"
         else gbm_predictor(GbmParams(seed=seed))
@@ -156,9 +165,26 @@ def evaluate(
     seed: SeedOption = 0,
     platform: PlatformOption = None,
     as_json: JsonOption = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data", help="Evaluate the trained model on this lake or import folder"),
+    ] = None,
+    data_format: Annotated[
+        str | None, typer.Option("--data-format", help="Import format of --data, if not a lake")
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="With --data: this registered version")
+    ] = None,
     home: HomeOption = None,
 ) -> None:
-    """Cross-validated metrics of the model beside the baselines (account mean, median)."""
+    """Cross-validated metrics of the model beside the baselines (account mean, median); with
+    --data, the trained model's metrics on other data, without training on it."""
+    if data_dir is not None:
+        _choice(model, MODELS, "--model")
+        predict_models.evaluate_data(
+            home, data_dir, data_format, model, protocol, version, platform, as_json
+        )
+        return
     data, metrics, _ = _cross_validate(home, model, protocol, split, folds, seed, platform)
     if as_json:
         console.print_json(orjson.dumps(_doc(data, metrics, split, folds, seed)).decode())
@@ -175,15 +201,29 @@ def train(
     seed: SeedOption = 0,
     platform: PlatformOption = None,
     as_json: JsonOption = False,
+    card: Annotated[
+        Path | None, typer.Option("--card", help="Also write the markdown model card here")
+    ] = None,
     home: HomeOption = None,
 ) -> None:
-    """Cross-validate, then train on every post and save the model(s) under <home>/models."""
+    """Cross-validate, then train on every post, save the model(s) under <home>/models with
+    a model card and register each as a new version in the catalog."""
     oof: dict[str, npt.NDArray[np.float64]] = {}
     data, metrics, root = _cross_validate(home, model, protocol, split, folds, seed, platform, oof)
-    docs = [
-        _fit_and_save(name, data, metrics, oof[name], root, split, folds, seed)
-        for name in _models(model)
-    ]
+    settings = settings_for(home)
+    catalog = Catalog(settings.catalog_path)
+    names = _models(model)
+    docs = []
+    for name in names:
+        doc = _fit_and_save(name, data, metrics, oof[name], root, split, folds, seed)
+        card_out = (
+            card if card is None or len(names) == 1 else card.with_stem(f"{card.stem}-{name}")
+        )
+        entry = register_trained(
+            catalog, root, doc, metrics, data, oof[name], lake_dir=settings.lake_dir,
+            card_out=card_out,
+        )  # fmt: skip
+        docs.append(doc | {"version": entry.version, "registry_path": entry.path})
     if as_json:
         out = (
             docs[0]
@@ -201,9 +241,11 @@ def train(
             top.add_column("source")
             for item in doc["importance"][:10]:
                 name = item["feature"]
-                top.add_row(name, f"{item['gain_share']:.1%}", FEATURES[name])
+                top.add_row(name, f"{item['gain_share']:.1%}", describe_feature(name))
             console.print(top)
-        console.print(f"{doc['model']}: {doc['path']} (card: {doc['card']})")
+        console.print(
+            f"{doc['model']} v{doc['version']}: {doc['path']} (card: {doc['markdown_card']})"
+        )
 
 
 def _fit_and_save(
@@ -219,13 +261,16 @@ def _fit_and_save(
     """Train ``model`` on every post, save it and its JSON card; the card."""
     low, high = residual_interval(data.y, oof, INTERVAL_COVERAGE)
     path = model_path(root, data.protocol, model)
+    # Every post is a training post here: the vocabulary is fitted on all of them.
+    vocabulary = fit_vocabulary(data)
+    full = with_vocabulary(data, vocabulary)
     specific: dict[str, Any]
     if model == "mlp":
-        mlp = fit_mlp(data, params=MlpParams(seed=seed))
+        mlp = fit_mlp(full, params=MlpParams(seed=seed))
         mlp.save(path)
         specific = mlp.card() | {"importance": []}
     else:
-        gbm = fit_gbm(data, params=GbmParams(seed=seed))
+        gbm = fit_gbm(full, params=GbmParams(seed=seed))
         gbm.save(path)
         importance = [{"feature": n, "gain_share": g} for n, g in gbm.importance()]
         specific = {"importance": importance}
@@ -243,8 +288,10 @@ def _fit_and_save(
             "path": str(path),
             "card": str(meta),
             "trained_at": datetime.now(UTC).isoformat(),
-            "features": {name: FEATURES[name] for name in data.feature_names},
+            "features": {name: describe_feature(name) for name in full.feature_names},
             "vocab": data.vocab,
+            "bow": vocabulary.as_dict(),
+            "y_median": float(np.median(data.y)),
             "scaling": {n: [_finite(lo), _finite(hi)] for n, (lo, hi) in data.scaling.items()},
             "y_range": list(data.y_range),
             "interval": interval,
@@ -259,3 +306,4 @@ app.command(name="evaluate")(evaluate)
 app.command(name="train")(train)
 
 predict_score.register(app)
+predict_models.register(app)

@@ -12,10 +12,11 @@ from rich.table import Table
 
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.errors import InputError
+from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
 from tagpulse.predict.best_time import WEEKDAYS, best_time
-from tagpulse.predict.features import row_features
 from tagpulse.predict.heatmap import write_heatmap
+from tagpulse.predict.hypothetical import caption_facts, image_facts
 from tagpulse.predict.scoring import (
     Score,
     account_history,
@@ -38,6 +39,9 @@ ModelOption = Annotated[
     str, typer.Option("--model", help="Which trained model: gbm (default) or mlp")
 ]
 VideoOption = Annotated[bool, typer.Option("--video", help="The post not yet made is a video")]
+VersionOption = Annotated[
+    int | None, typer.Option("--version", help="This registered version (default: the latest)")
+]
 
 
 def _parse_at(value: str) -> datetime:
@@ -82,9 +86,13 @@ def score(
         str | None, typer.Option("--at", help="When it would be published, UTC: '2026-11-25 18:00'")
     ] = None,
     caption: CaptionOption = None,
+    image: Annotated[
+        Path | None, typer.Option("--image", help="Image of the post not yet made (vision extra)")
+    ] = None,
     video: VideoOption = False,
     model_name: ModelOption = "gbm",
     protocol: ProtocolOption = "grouped",
+    version: VersionOption = None,
     platform: PlatformOption = None,
     as_json: JsonOption = False,
     home: HomeOption = None,
@@ -94,8 +102,10 @@ def score(
         raise InputError("give either --post PLATFORM:POST_ID or --account HANDLE --at TIME",
                          field="--post")  # fmt: skip
     settings = settings_for(home)
-    model = load_model(settings.home, protocol, model_name)
+    catalog = Catalog(settings.catalog_path)
+    model = load_model(settings.home, protocol, model_name, version=version, catalog=catalog)
     query = LakeQuery(settings.lake_dir)
+    extra: dict[str, Any]
     if post is not None:
         result, row = post_score(query, model, post)
         truth = float(row["likes"])
@@ -109,14 +119,23 @@ def score(
         moment = _parse_at(at)
         history = account_history(query, account, model.protocol, platform)
         row = hypothetical_row(history, moment, caption, video=video)
-        X = model.features(
-            [row_features(row, history.mean_likes, history.mean_comments, model.vocab)]
-        )
-        result = model.score(float(model.predict(X)[0]), history.mean_likes)
         extra = {"account": f"{history.platform}:{history.owner_id}", "at": moment.isoformat()}
+        if caption:
+            text = caption_facts(caption)
+            row |= text.row()
+            extra |= {"caption language": text.language, "caption sentiment": text.sentiment}
+            if text.missing:
+                extra["caption note"] = f"sentiment and language unknown: {text.missing}"
+        if image is not None:
+            seen = image_facts(image, settings)
+            row |= seen.row()
+            extra |= {"faces": seen.faces, "smiles": seen.smiles,
+                      "labels": ", ".join(name for name, _ in seen.labels)}  # fmt: skip
+        X = model.features([model.row_vector(row, history.mean_likes, history.mean_comments)])
+        result = model.score(float(model.predict(X)[0]), history.mean_likes)
         what = f"a post by {account} at {moment:%Y-%m-%d %H:%M} UTC"
     if as_json:
-        doc = result.as_dict() | extra | {"model": str(model.path)}
+        doc = result.as_dict() | extra | {"model": str(model.path), "version": model.version}
         console.print_json(orjson.dumps(doc).decode())
         return
     _print_score(what, result, extra)
@@ -131,6 +150,7 @@ def best_time_command(
     out: Annotated[Path | None, typer.Option("--out", help="Heatmap file: .html or .png")] = None,
     model_name: ModelOption = "gbm",
     protocol: ProtocolOption = "grouped",
+    version: VersionOption = None,
     platform: PlatformOption = None,
     as_json: JsonOption = False,
     home: HomeOption = None,
@@ -139,7 +159,8 @@ def best_time_command(
     if top < 1:
         raise InputError("--top must be at least 1", field="--top")
     settings = settings_for(home)
-    model = load_model(settings.home, protocol, model_name)
+    catalog = Catalog(settings.catalog_path)
+    model = load_model(settings.home, protocol, model_name, version=version, catalog=catalog)
     history = account_history(LakeQuery(settings.lake_dir), account, model.protocol, platform)
     grid = best_time(model, history, caption, video=video)
     doc = grid.as_dict(top) | {"account": f"{history.platform}:{history.owner_id}"}

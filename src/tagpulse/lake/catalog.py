@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tagpulse.errors import StorageError
+from tagpulse.lake.catalog_models import MODELS_SCHEMA, ModelsCatalog
 from tagpulse.lake.catalog_privacy import PRIVACY_SCHEMA, PrivacyCatalog
 from tagpulse.records import Event
 
@@ -135,16 +136,17 @@ def _ts(dt: datetime) -> float:
     return dt.timestamp()
 
 
-class Catalog(PrivacyCatalog):
+class Catalog(PrivacyCatalog, ModelsCatalog):
     """A connection per thread to ``catalog.sqlite``; the deny list, audit log and privacy
-    settings come from :class:`~tagpulse.lake.catalog_privacy.PrivacyCatalog`."""
+    settings come from :class:`~tagpulse.lake.catalog_privacy.PrivacyCatalog`, the model
+    registry from :class:`~tagpulse.lake.catalog_models.ModelsCatalog`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         try:
-            self._conn().executescript(_SCHEMA + PRIVACY_SCHEMA)
+            self._conn().executescript(_SCHEMA + PRIVACY_SCHEMA + MODELS_SCHEMA)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot create catalog {self.path}: {exc}") from exc
         with self._tx() as db:

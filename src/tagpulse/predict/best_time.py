@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tagpulse.predict.features import row_features
 from tagpulse.predict.scoring import AccountHistory, StoredModel, hypothetical_row
 
 __all__ = ["WEEKDAYS", "BestTime", "best_time"]
@@ -73,6 +72,6 @@ def best_time(
         for hour in range(24):
             at = monday + timedelta(days=day, hours=hour)
             row = hypothetical_row(history, at, caption, video=video, previous_at=at - gap)
-            rows.append(row_features(row, mean_likes, mean_comments, model.vocab))
+            rows.append(model.row_vector(row, mean_likes, mean_comments))
     ratio = model.predict(model.features(rows)).reshape(7, 24)
     return BestTime(ratio, mean_likes, monday)

@@ -120,18 +120,20 @@ WITH seen AS (
 ), img AS (
     SELECT platform, post_id, media_index,
            arg_max(faces, enriched_at) AS faces, arg_max(smiles, enriched_at) AS smiles,
-           arg_max(top_label, enriched_at) AS top_label
+           arg_max(top_label, enriched_at) AS top_label,
+           arg_max(list_transform(labels, lambda x: x.label), enriched_at) AS label_names
     FROM post_labels_all WHERE error IS NULL
     GROUP BY platform, post_id, media_sha256, media_index
 ), cover AS (
     SELECT platform, post_id, arg_min(faces, media_index) AS faces,
-           arg_min(smiles, media_index) AS smiles, arg_min(top_label, media_index) AS top_label
+           arg_min(smiles, media_index) AS smiles, arg_min(top_label, media_index) AS top_label,
+           arg_min(label_names, media_index) AS labels
     FROM img GROUP BY platform, post_id
 )
 SELECT p.platform, p.post_id, s.owner_id, s.taken_at, p.collected_at, p.likes, p.comments,
        p.caption, p.hashtags, p.mentions, p.media_type, p.comments_disabled,
        coalesce(txt.language, p.post_language) AS language, txt.sentiment,
-       cover.faces, cover.smiles, cover.top_label, prev.previous_at,
+       cover.faces, cover.smiles, cover.top_label, cover.labels, prev.previous_at,
        prof.followers, prof.following, prof.is_business, prof.category
 FROM p
 JOIN seen s USING (platform, post_id)
@@ -165,6 +167,10 @@ class Dataset:
     vocab: dict[str, list[str]] = field(default_factory=dict)
     #: Per feature its (min, max) when the features were MinMax-scaled (protocol ``study``).
     scaling: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Per row its caption ("" when none) and its cover image's top labels (None: not
+    #: labelled): the raw material of :mod:`tagpulse.predict.vocabulary`'s indicators.
+    captions: list[str] = field(default_factory=list)
+    labels: list[list[str] | None] = field(default_factory=list)
 
     @property
     def y_scaled(self) -> npt.NDArray[np.float64]:
@@ -267,8 +273,18 @@ def kept_posts(posts: list[dict[str, Any]], protocol: Protocol) -> list[dict[str
     return sorted(newest_first[1:STUDY_POSTS], key=lambda r: (r["taken_at"], r["post_id"]))
 
 
-def dataset_from_rows(rows: Sequence[dict[str, Any]], *, protocol: Protocol = "grouped") -> Dataset:
-    """The dataset from rows shaped as :func:`load_post_rows` returns them."""
+def dataset_from_rows(
+    rows: Sequence[dict[str, Any]],
+    *,
+    protocol: Protocol = "grouped",
+    vocab: dict[str, list[str]] | None = None,
+    scaling: dict[str, tuple[float, float]] | None = None,
+) -> Dataset:
+    """The dataset from rows shaped as :func:`load_post_rows` returns them.
+
+    ``vocab`` and ``scaling`` (a trained model's) fix the categorical codes and the study's
+    MinMax scaling, so that data a model did not see is encoded as its training data was;
+    without them both are fitted on ``rows``."""
     if protocol not in PROTOCOLS:
         raise InputError(f"unknown protocol {protocol!r}; use one of {', '.join(PROTOCOLS)}",
                          field="--protocol")  # fmt: skip
@@ -286,16 +302,19 @@ def dataset_from_rows(rows: Sequence[dict[str, Any]], *, protocol: Protocol = "g
             "no account has two or more posts with known likes in the lake: collect accounts' "
             "posts first (e.g. `tagpulse track` with accounts, or `tagpulse import`)"
         )
-    vocab = {
-        name: sorted({str(p[name]) for _, ps in kept for p in ps if p[name] is not None})
-        for name in CATEGORICAL
-    }
+    if vocab is None:
+        vocab = {
+            name: sorted({str(p[name]) for _, ps in kept for p in ps if p[name] is not None})
+            for name in CATEGORICAL
+        }
     X: list[list[float]] = []
     y: list[float] = []
     groups: list[str] = []
     post_ids: list[str] = []
     likes: list[float] = []
     means: list[float] = []
+    captions: list[str] = []
+    labels: list[list[str] | None] = []
     for account, posts in kept:
         post_likes = [float(p["likes"]) for p in posts]
         mean = sum(post_likes) / len(post_likes)
@@ -308,6 +327,9 @@ def dataset_from_rows(rows: Sequence[dict[str, Any]], *, protocol: Protocol = "g
             post_ids.append(str(p["post_id"]))
             likes.append(lk)
             means.append(mean)
+            captions.append(str(p["caption"] or ""))
+            found = p.get("labels")
+            labels.append(None if found is None else [str(x) for x in found])
     target = np.asarray(y, dtype=np.float64)
     data = Dataset(
         protocol=protocol,
@@ -320,9 +342,15 @@ def dataset_from_rows(rows: Sequence[dict[str, Any]], *, protocol: Protocol = "g
         account_mean=np.asarray(means, dtype=np.float64),
         y_range=(float(target.min()), float(target.max())),
         vocab=vocab,
+        captions=captions,
+        labels=labels,
     )
     if protocol == "study":
-        _minmax_features(data)
+        if scaling is None:
+            _minmax_features(data)
+        else:
+            data.X = scale_features(data.X, data.feature_names, scaling)
+            data.scaling = dict(scaling)
     return data
 
 

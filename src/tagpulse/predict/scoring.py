@@ -30,6 +30,7 @@ import orjson
 
 from tagpulse.enrich.extract import extract_hashtags, extract_mentions
 from tagpulse.errors import InputError
+from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.query import LakeQuery
 from tagpulse.predict.features import (
     PROTOCOLS,
@@ -41,6 +42,7 @@ from tagpulse.predict.features import (
 )
 from tagpulse.predict.gbm import load_booster
 from tagpulse.predict.mlp import OnnxMlp
+from tagpulse.predict.vocabulary import Vocabulary
 
 __all__ = [
     "MODEL_FILES",
@@ -50,6 +52,7 @@ __all__ = [
     "account_history",
     "hypothetical_row",
     "load_model",
+    "load_stored",
     "model_path",
     "post_score",
 ]
@@ -115,6 +118,17 @@ class StoredModel:
             (float(interval["low"]), float(interval["high"])) if interval else None
         )
         self.coverage: float | None = float(interval["coverage"]) if interval else None
+        #: Caption words and image labels that are columns (empty for older models).
+        self.vocabulary = Vocabulary.from_dict(card.get("bow"))
+        #: The registry's version; None for a model trained before the registry.
+        self.version: int | None = card.get("version")
+
+    def row_vector(
+        self, row: dict[str, Any], mean_likes: float, mean_comments: float
+    ) -> list[float]:
+        """A row's unscaled features in the model's column order (see :meth:`features`)."""
+        base = row_features(row, mean_likes, mean_comments, self.vocab)
+        return base + self.vocabulary.indicators(row.get("caption"), row.get("labels"))
 
     def features(self, rows: list[list[float]]) -> npt.NDArray[np.float64]:
         X = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(self.feature_names))
@@ -132,17 +146,44 @@ class StoredModel:
         )
 
 
-def load_model(home: Path, protocol: str = "grouped", model: str = "gbm") -> StoredModel:
-    """The stored model; a clear error naming the command to run when there is none."""
+def load_model(
+    home: Path,
+    protocol: str = "grouped",
+    model: str = "gbm",
+    *,
+    version: int | None = None,
+    catalog: Catalog | None = None,
+) -> StoredModel:
+    """The stored model; a clear error naming the command to run when there is none.
+
+    With a ``catalog``: version ``version`` of ``model`` from its registry, or (None) the latest
+    registered version of that protocol; a home trained before the registry existed falls back
+    to ``<home>/models/<model>-<protocol>.<suffix>``."""
     if protocol not in PROTOCOLS:
         raise InputError(f"unknown protocol {protocol!r}; use one of {', '.join(PROTOCOLS)}",
                          field="--protocol")  # fmt: skip
     proto: Protocol = "study" if protocol == "study" else "grouped"
     path = model_path(home, proto, model)
-    card_path = path.with_suffix(".json")
     extra = (" --protocol study" if proto == "study" else "") + (
         f" --model {model}" if model != "gbm" else ""
     )
+    if catalog is not None:
+        entry = catalog.registered_model(model, version, None if version else proto)
+        if entry is not None:
+            path = home / entry.path
+        elif version is not None:
+            raise InputError(
+                f"no version {version} of the {model} model: `tagpulse predict models` lists them",
+                field="--version",
+            )
+    elif version is not None:
+        raise InputError("--version needs the catalog's model registry", field="--version")
+    return load_stored(path, model, extra)
+
+
+def load_stored(path: Path, model: str, extra: str = "") -> StoredModel:
+    """The model of kind ``model`` saved at ``path``, with the JSON card beside it."""
+    card_path = path.with_suffix(".json")
     if not path.is_file() or not card_path.is_file():
         raise InputError(
             f"no trained model here: run `tagpulse predict train{extra}` first", path=str(path)
@@ -272,7 +313,7 @@ def hypothetical_row(
         "comments": None, "caption": caption, "hashtags": extract_hashtags(text),
         "mentions": extract_mentions(text), "media_type": "video" if video else "image",
         "comments_disabled": None, "language": None, "sentiment": None, "faces": None,
-        "smiles": None, "top_label": None, "previous_at": previous_at,
+        "smiles": None, "top_label": None, "labels": None, "previous_at": previous_at,
         "followers": latest["followers"], "following": latest["following"],
         "is_business": latest["is_business"], "category": latest["category"],
     }  # fmt: skip
@@ -300,5 +341,5 @@ def post_score(query: LakeQuery, model: StoredModel, post: str) -> tuple[Score, 
         )
     history = AccountHistory(platform, str(row["owner_id"]), kept)
     mean_likes = history.mean_likes
-    X = model.features([row_features(row, mean_likes, history.mean_comments, model.vocab)])
+    X = model.features([model.row_vector(row, mean_likes, history.mean_comments)])
     return model.score(float(model.predict(X)[0]), mean_likes), row
