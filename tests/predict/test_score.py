@@ -188,6 +188,10 @@ def test_cli_input_errors(trained: Path) -> None:
     assert result.exit_code == 2 and "--at" in result.output
     result = runner.invoke(app, ["predict", "score", "--account", "acct1", "--at", "soon", *home])
     assert result.exit_code == 2 and "2026-11-25 18:00" in result.output
+    result = runner.invoke(
+        app, ["predict", "score", "--post", "instagram:u1p1", "--caption", "new words", *home]
+    )
+    assert result.exit_code == 2 and "not with --post" in result.output
 
 
 def test_a_copied_model_scores_in_another_home(trained: Path, tmp_path: Path) -> None:

@@ -101,6 +101,12 @@ def score(
     if (post is None) == (account is None):
         raise InputError("give either --post PLATFORM:POST_ID or --account HANDLE --at TIME",
                          field="--post")  # fmt: skip
+    if post is not None and (caption or image is not None or video or at is not None):
+        raise InputError(
+            "--caption, --image, --video and --at describe a post not yet made: use them with "
+            "--account, not with --post (an existing post's own caption and picture are used)",
+            field="--post",
+        )
     settings = settings_for(home)
     catalog = Catalog(settings.catalog_path)
     model = load_model(settings.home, protocol, model_name, version=version, catalog=catalog)
