@@ -21,6 +21,7 @@ MEASURES = {
     "forecast accuracy",
     "image labels",
     "PPR vs networkx",
+    "predict ONNX vs torch",
 }
 
 
