@@ -1,7 +1,9 @@
 """Scoring with a trained model: an existing post, or a post not yet made.
 
 The model and its card are what ``tagpulse predict train`` saved under ``<home>/models``
-(``gbm-<protocol>.txt`` or ``mlp-<protocol>.onnx``, each beside its ``.json`` card). A
+(``gbm-<protocol>.txt``, or ``mlp``/``cnn``/``mixed-<protocol>.onnx``, each beside its ``.json``
+card; the image models take an existing post's pictures from the media store, and a post not
+yet made scores with no picture, see :mod:`tagpulse.predict.models.images`). A
 post's features are built exactly as :mod:`tagpulse.predict.features` builds them for training;
 the account's mean likes and comments are over its *other* posts (the protocol's kept posts),
 so an existing post's likes never reach its own score. A post not yet made takes its account's
