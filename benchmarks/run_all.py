@@ -33,6 +33,7 @@ BENCHMARKS = (
     "bench_vision",
     "bench_ppr",
     "bench_spark",
+    "bench_predict",
 )
 
 

@@ -22,6 +22,7 @@ MEASURES = {
     "image labels",
     "PPR vs networkx",
     "Spark vs DuckDB",
+    "predict ONNX vs torch",
 }
 
 

@@ -52,19 +52,20 @@ def test_train_saves_the_model_and_its_card(planted_home: Path) -> None:
 
 def test_bad_options_and_empty_lake_are_clear(home: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(app, ["predict", "evaluate", "--model", "cnn"])
+    result = runner.invoke(app, ["predict", "evaluate", "--model", "rnn"])
     assert result.exit_code == 2 and "--model" in result.output
     result = runner.invoke(app, ["predict", "train"])
     assert result.exit_code == 2 and "two or more posts" in result.output
 
 
+@pytest.mark.slow
 def test_all_models_beside_the_baselines_and_the_mlp_saved_as_onnx(planted_home: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["predict", "train", "--model", "all", "--folds", "3", "--json"])
     assert result.exit_code == 0, result.output
     doc = orjson.loads(result.output)
-    assert set(doc["metrics"]) == {"account mean", "median", "gbm", "mlp"}
-    assert set(doc["models"]) == {"gbm", "mlp"}
+    assert set(doc["metrics"]) == {"account mean", "median", "gbm", "mlp", "cnn", "mixed"}
+    assert set(doc["models"]) == {"gbm", "mlp", "cnn", "mixed"}
     mlp = doc["metrics"]["mlp"]
     assert mlp["rmse"] < min(
         doc["metrics"]["account mean"]["rmse"], doc["metrics"]["median"]["rmse"]

@@ -32,6 +32,9 @@ from tagpulse.predict.evaluate import (
 from tagpulse.predict.features import PROTOCOLS, Dataset, Protocol, build_dataset
 from tagpulse.predict.gbm import GbmParams, fit_gbm, gbm_predictor
 from tagpulse.predict.mlp import MlpParams, fit_mlp, mlp_predictor
+from tagpulse.predict.models.image_models import IMAGE_MODELS, fit_image_model, image_predictor
+from tagpulse.predict.models.images import ImageBatch, dataset_images
+from tagpulse.predict.models.nets import ImageNetParams
 from tagpulse.predict.registry import register_trained
 from tagpulse.predict.scoring import model_path
 from tagpulse.predict.vocabulary import (
@@ -43,7 +46,7 @@ from tagpulse.predict.vocabulary import (
 
 __all__ = ["app", "evaluate", "train"]
 
-MODELS = ("gbm", "mlp")
+MODELS = ("gbm", "mlp", "cnn", "mixed")
 #: What ``--model`` takes: one model, or ``all`` of them.
 MODEL_CHOICES = (*MODELS, "all")
 
@@ -53,7 +56,10 @@ app = typer.Typer(
 )
 
 ModelOption = Annotated[
-    str, typer.Option("--model", help="gbm (LightGBM), mlp (neural network, ONNX) or all")
+    str,
+    typer.Option(
+        "--model", help="gbm (LightGBM), mlp, cnn (image), mixed (image + features) or all"
+    ),
 ]
 ProtocolOption = Annotated[
     str,
@@ -83,26 +89,33 @@ def _cross_validate(
     seed: int,
     platform: str | None,
     predictions: dict[str, npt.NDArray[np.float64]] | None = None,
-) -> tuple[Dataset, dict[str, Metrics], Path]:
+) -> tuple[Dataset, dict[str, Metrics], Path, ImageBatch | None]:
     _choice(model, MODEL_CHOICES, "--model")
     study = _choice(protocol, PROTOCOLS, "--protocol") == "study"
     proto: Protocol = "study" if study else "grouped"
     how: Split = "random" if _choice(split, SPLITS, "--split") == "random" else "grouped"
     settings = settings_for(home)
-    data = build_dataset(LakeQuery(settings.lake_dir), protocol=proto, platform=platform)
+    query = LakeQuery(settings.lake_dir)
+    data = build_dataset(query, protocol=proto, platform=platform)
+    images = None
+    if any(name in IMAGE_MODELS for name in _models(model)):
+        images = dataset_images(settings.media_dir, query, data)
     predictors: dict[str, Predictor] = dict(BASELINES)
     for name in _models(model):
-        predictors[name] = _predictor(name, seed)
+        predictors[name] = _predictor(name, seed, images)
     folds_ = splits_for(data, how, folds, seed)
     metrics = cross_validate(data, predictors, folds_, predictions=predictions)
-    return data, metrics, settings.home
+    return data, metrics, settings.home, images
 
 
 def _models(model: str) -> list[str]:
     return list(MODELS) if model == "all" else [model]
 
 
-def _predictor(model: str, seed: int) -> Predictor:
+def _predictor(model: str, seed: int, images: ImageBatch | None = None) -> Predictor:
+    if model in IMAGE_MODELS:
+        assert images is not None
+        return image_predictor(model, images, ImageNetParams(seed=seed))
     # Caption words and image labels are chosen from each fold's training rows only.
     return vocabulary_predictor(
         mlp_predictor(MlpParams(seed=seed))
@@ -185,7 +198,7 @@ def evaluate(
             home, data_dir, data_format, model, protocol, version, platform, as_json
         )
         return
-    data, metrics, _ = _cross_validate(home, model, protocol, split, folds, seed, platform)
+    data, metrics, _, _ = _cross_validate(home, model, protocol, split, folds, seed, platform)
     if as_json:
         console.print_json(orjson.dumps(_doc(data, metrics, split, folds, seed)).decode())
         return
@@ -209,13 +222,15 @@ def train(
     """Cross-validate, then train on every post, save the model(s) under <home>/models with
     a model card and register each as a new version in the catalog."""
     oof: dict[str, npt.NDArray[np.float64]] = {}
-    data, metrics, root = _cross_validate(home, model, protocol, split, folds, seed, platform, oof)
+    data, metrics, root, images = _cross_validate(
+        home, model, protocol, split, folds, seed, platform, oof
+    )
     settings = settings_for(home)
     catalog = Catalog(settings.catalog_path)
     names = _models(model)
     docs = []
     for name in names:
-        doc = _fit_and_save(name, data, metrics, oof[name], root, split, folds, seed)
+        doc = _fit_and_save(name, data, metrics, oof[name], root, split, folds, seed, images)
         card_out = (
             card if card is None or len(names) == 1 else card.with_stem(f"{card.stem}-{name}")
         )
@@ -257,6 +272,7 @@ def _fit_and_save(
     split: str,
     folds: int,
     seed: int,
+    images: ImageBatch | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` on every post, save it and its JSON card; the card."""
     low, high = residual_interval(data.y, oof, INTERVAL_COVERAGE)
@@ -265,7 +281,13 @@ def _fit_and_save(
     vocabulary = fit_vocabulary(data)
     full = with_vocabulary(data, vocabulary)
     specific: dict[str, Any]
-    if model == "mlp":
+    if model in IMAGE_MODELS:
+        # The image models' tabular branch takes the base features (no caption words/labels).
+        assert images is not None
+        net = fit_image_model(model, data, images, params=ImageNetParams(seed=seed))
+        net.save(path)
+        specific = net.card() | {"importance": [], "image_coverage": images.coverage}
+    elif model == "mlp":
         mlp = fit_mlp(full, params=MlpParams(seed=seed))
         mlp.save(path)
         specific = mlp.card() | {"importance": []}

@@ -36,7 +36,7 @@ CaptionOption = Annotated[
     str | None, typer.Option("--caption", help="Caption of the post not yet made")
 ]
 ModelOption = Annotated[
-    str, typer.Option("--model", help="Which trained model: gbm (default) or mlp")
+    str, typer.Option("--model", help="Which trained model: gbm (default), mlp, cnn or mixed")
 ]
 VideoOption = Annotated[bool, typer.Option("--video", help="The post not yet made is a video")]
 VersionOption = Annotated[
@@ -113,7 +113,7 @@ def score(
     query = LakeQuery(settings.lake_dir)
     extra: dict[str, Any]
     if post is not None:
-        result, row = post_score(query, model, post)
+        result, row = post_score(query, model, post, settings.media_dir)
         truth = float(row["likes"])
         extra = {"post": post, "taken_at": row["taken_at"].isoformat(), "likes seen": truth,
                  "ratio seen": truth / result.account_mean_likes}  # fmt: skip

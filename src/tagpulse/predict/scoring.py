@@ -1,7 +1,9 @@
 """Scoring with a trained model: an existing post, or a post not yet made.
 
 The model and its card are what ``tagpulse predict train`` saved under ``<home>/models``
-(``gbm-<protocol>.txt`` or ``mlp-<protocol>.onnx``, each beside its ``.json`` card). A
+(``gbm-<protocol>.txt``, or ``mlp``/``cnn``/``mixed-<protocol>.onnx``, each beside its ``.json``
+card; the image models take an existing post's pictures from the media store, and a post not
+yet made scores with no picture, see :mod:`tagpulse.predict.models.images`). A
 post's features are built exactly as :mod:`tagpulse.predict.features` builds them for training;
 the account's mean likes and comments are over its *other* posts (the protocol's kept posts),
 so an existing post's likes never reach its own score. A post not yet made takes its account's
@@ -42,6 +44,8 @@ from tagpulse.predict.features import (
 )
 from tagpulse.predict.gbm import load_booster
 from tagpulse.predict.mlp import OnnxMlp
+from tagpulse.predict.models.image_models import IMAGE_MODELS, load_image_model
+from tagpulse.predict.models.images import ImageBatch, post_images
 from tagpulse.predict.vocabulary import Vocabulary
 
 __all__ = [
@@ -59,7 +63,7 @@ __all__ = [
 
 
 #: Each model's file suffix under ``<home>/models`` (its card: the same name, ``.json``).
-MODEL_FILES = {"gbm": ".txt", "mlp": ".onnx"}
+MODEL_FILES = {"gbm": ".txt", "mlp": ".onnx", "cnn": ".onnx", "mixed": ".onnx"}
 
 
 def model_path(home: Path, protocol: Protocol = "grouped", model: str = "gbm") -> Path:
@@ -134,7 +138,18 @@ class StoredModel:
         X = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(self.feature_names))
         return scale_features(X, self.feature_names, self.scaling) if self.scaling else X
 
-    def predict(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    @property
+    def needs_images(self) -> bool:
+        """An image model (``cnn``, ``mixed``): scores best with the post's pictures."""
+        return bool(getattr(self._predictor, "needs_images", False))
+
+    def predict(
+        self, X: npt.NDArray[np.float64], images: ImageBatch | None = None
+    ) -> npt.NDArray[np.float64]:
+        """Ratios of ``X``; an image model takes ``images`` (None: no pictures, as for a post
+        not yet made)."""
+        if self.needs_images:
+            return np.asarray(self._predictor.predict(X, images), dtype=np.float64)
         return np.asarray(self._predictor.predict(X), dtype=np.float64)
 
     def score(self, ratio: float, account_mean_likes: float) -> Score:
@@ -200,6 +215,9 @@ def load_stored(path: Path, model: str, extra: str = "") -> StoredModel:
     predictor: Any
     if model == "mlp":
         predictor = OnnxMlp.load(path, card)
+        names = predictor.feature_names
+    elif model in IMAGE_MODELS:
+        predictor = load_image_model(path, card, model)
         names = predictor.feature_names
     else:
         predictor = load_booster(path)
@@ -319,8 +337,11 @@ def hypothetical_row(
     }  # fmt: skip
 
 
-def post_score(query: LakeQuery, model: StoredModel, post: str) -> tuple[Score, dict[str, Any]]:
-    """The score of an existing post ``platform:post_id`` and its row."""
+def post_score(
+    query: LakeQuery, model: StoredModel, post: str, media_dir: Path | None = None
+) -> tuple[Score, dict[str, Any]]:
+    """The score of an existing post ``platform:post_id`` and its row (an image model takes
+    the post's pictures from the media store ``media_dir``)."""
     platform, sep, post_id = post.partition(":")
     if not sep or not platform or not post_id:
         raise InputError(f"{post!r} is not PLATFORM:POST_ID", field="--post")
@@ -342,4 +363,7 @@ def post_score(query: LakeQuery, model: StoredModel, post: str) -> tuple[Score, 
     history = AccountHistory(platform, str(row["owner_id"]), kept)
     mean_likes = history.mean_likes
     X = model.features([model.row_vector(row, mean_likes, history.mean_comments)])
-    return model.score(float(model.predict(X)[0]), mean_likes), row
+    images = None
+    if model.needs_images and media_dir is not None:
+        images = post_images(media_dir, query, [(platform, post_id, str(row["owner_id"]))])
+    return model.score(float(model.predict(X, images)[0]), mean_likes), row
