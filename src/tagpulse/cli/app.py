@@ -8,6 +8,7 @@ from tagpulse.cli import campaign, demo, insights, lake, maintenance, predict, s
 from tagpulse.cli.enrich import enrich
 from tagpulse.cli.feed import feed
 from tagpulse.cli.imports import import_command
+from tagpulse.cli.scale import app as scale_app
 from tagpulse.cli.serve import serve
 from tagpulse.cli.status import status
 from tagpulse.cli.track import track
@@ -39,6 +40,7 @@ app.add_typer(users.users_app, name="users")
 app.add_typer(users.keys_app, name="keys")
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(predict.app, name="predict")
+app.add_typer(scale_app, name="scale")
 
 
 def main() -> None:

@@ -175,9 +175,10 @@ class CompactionResult:
     rows_after: int
 
 
-def _write_atomic(table: pa.Table, folder: Path, prefix: str) -> Path:
+def _write_atomic(table: pa.Table, folder: Path, prefix: str, name: str | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{prefix}-{uuid.uuid4().hex[:16]}.parquet"
+    # A fixed ``name`` makes a re-write replace the file instead of adding a second one.
+    final = folder / (f"{name}.parquet" if name else f"{prefix}-{uuid.uuid4().hex[:16]}.parquet")
     tmp = folder / f".{final.name}.tmp"
     try:
         pq.write_table(table, tmp, compression="zstd", row_group_size=_ROW_GROUP)
@@ -235,6 +236,7 @@ class LakeWriter:
         data: pa.Table,
         date_column: str,
         session: WriteSession | None,
+        part_name: str | None = None,
     ) -> list[Path]:
         if session is not None:
             data = session.apply(table, platform, data)
@@ -256,15 +258,23 @@ class LakeWriter:
             date = (_EPOCH + timedelta(days=int(day_array[start]))).strftime("%Y-%m-%d")
             part = data.slice(start, end - start)
             folder = self.table_dir(table) / f"platform={platform}" / f"date={date}"
-            paths.append(_write_atomic(part, folder, "part"))
+            paths.append(_write_atomic(part, folder, "part", part_name))
         return paths
 
     def append_snapshots(
-        self, snapshots: Sequence[HashtagSnapshot], slots: Sequence[datetime] | None = None
+        self,
+        snapshots: Sequence[HashtagSnapshot],
+        slots: Sequence[datetime] | None = None,
+        *,
+        part_name: str | None = None,
     ) -> list[Path]:
-        """Append hashtag snapshots (any mix of platforms); returns the files written."""
+        """Append hashtag snapshots (any mix of platforms); returns the files written.
+
+        ``part_name`` names the file(s) instead of a random name, so writing the same batch
+        again replaces it (idempotent writes: the distributed collector names a snapshot's file
+        after its snapshot id)."""
         batches = self._snapshot_batches(snapshots, slots)
-        return self._write_batches(batches, self._session())
+        return self._write_batches(batches, self._session(), part_name)
 
     def append_records(self, parsed: ParsedRecords) -> list[Path]:
         """Append everything a parse produced, each record type to its table."""
@@ -297,7 +307,10 @@ class LakeWriter:
         ]
 
     def _write_batches(
-        self, batches: list[tuple[str, str, pa.Table, str]], session: WriteSession | None
+        self,
+        batches: list[tuple[str, str, pa.Table, str]],
+        session: WriteSession | None,
+        part_name: str | None = None,
     ) -> list[Path]:
         if session is not None:
             # Learn who is public from every table first: a verified profile exempts its posts.
@@ -305,7 +318,7 @@ class LakeWriter:
                 session.learn(name, platform, table)
         paths: list[Path] = []
         for name, platform, table, date_column in batches:
-            paths += self._write(name, platform, table, date_column, session)
+            paths += self._write(name, platform, table, date_column, session, part_name)
         return paths
 
     def partitions(self, table: str) -> Iterable[Path]:

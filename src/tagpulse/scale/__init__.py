@@ -1,0 +1,1 @@
+"""Scale-out: collectors as workers on a Redis queue (:mod:`.queue`, :mod:`.worker`)."""
