@@ -86,8 +86,9 @@ def spawn_worker(
     extra: list[str] | None = None,
     log: Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    """``tagpulse scale worker`` as a child process (sandbox clock, the given accounts)."""
-    args = [sys.executable, "-m", "tagpulse", "scale", "worker", "--redis", redis_url]
+    """``tagpulse scale worker`` as a child process (sandbox clock, the given accounts), started
+    through ``python -m tagpulse.scale`` so that it does not import the whole CLI."""
+    args = [sys.executable, "-m", "tagpulse.scale", "worker", "--redis", redis_url]
     args += ["--accounts", str(accounts), "--base-url", base_url, "--sandbox-clock"]
     args += ["--heartbeat-timeout", str(heartbeat_timeout_s), "--home", str(home)]
     args += extra or []

@@ -226,8 +226,9 @@ def run_worker(
     """Consume the collection queue until ``stop`` is set (SIGTERM/SIGINT in the CLI)."""
     import dramatiq
 
-    def collect_slot(platform: str, tag: str, slot: int, token: str) -> str:
-        return collector.run(SlotTask(platform, tag, int(slot)), token)
+    def collect_slot(platform: str, tag: str, slot: int, token: str) -> None:
+        outcome = collector.run(SlotTask(platform, tag, int(slot)), token)
+        log.info("%s:%s:%s: %s", platform, tag, slot, outcome)
 
     dramatiq.Actor(
         collect_slot,
