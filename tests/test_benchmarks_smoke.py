@@ -21,6 +21,7 @@ MEASURES = {
     "forecast accuracy",
     "image labels",
     "PPR vs networkx",
+    "workers 3 vs 1",
 }
 
 

@@ -67,12 +67,12 @@ def test_three_workers_one_killed_exactly_once_within_budgets(
         ]
         victim = workers[0]
         try:
-            # Tasks go in once the three workers are up (their heartbeats are in Redis), so the
+            # Tasks go in once the three workers are up (in Redis' set of workers), so the
             # run starts with all of them and the account buckets, not start-up, set the pace.
             _wait(
-                lambda: client.zcard("tagpulse-dramatiq:__heartbeats__") >= 3,
+                lambda: client.scard(keys.workers) >= 3,
                 180,
-                "three worker heartbeats",
+                "three workers",
             )
             broker = make_broker(local_redis.url)
             assert enqueue_slots(broker, client, tasks) == 60
@@ -109,6 +109,7 @@ def test_three_workers_one_killed_exactly_once_within_budgets(
     # The killed worker's task was picked up again by another worker (its lease lapsed).
     assert int(client.get(keys.takeovers) or 0) >= 1
     assert client.hlen(keys.running) == 0
+    assert client.scard(keys.workers) == 0  # the two left stopped cleanly on SIGTERM
 
     # Every scheduled snapshot is in the lake exactly once: count the rows of every file on
     # disk (not a de-duplicating reader).

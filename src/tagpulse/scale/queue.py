@@ -79,6 +79,11 @@ class QueueKeys:
         return f"{self.namespace}:running"
 
     @property
+    def workers(self) -> str:
+        """A set: the ids of the workers consuming now (added once warmed up)."""
+        return f"{self.namespace}:workers"
+
+    @property
     def takeovers(self) -> str:
         """A counter: tasks re-run after their first worker died mid-task."""
         return f"{self.namespace}:takeovers"

@@ -238,11 +238,16 @@ def run_worker(
         priority=0,
         options={"max_retries": max_retries, "min_backoff": 1000, "max_backoff": 60_000},
     )
+    # One-off imports before the first task, not on its clock (an accelerated clock would
+    # count them as simulated minutes).
+    LakeWriter.warm_up()
     worker = dramatiq.Worker(broker, queues={QUEUE_NAME}, worker_threads=threads)
     worker.start()
+    collector.redis.sadd(collector.keys.workers, collector.options.worker_id)
     try:
         stop.wait()
     finally:
+        collector.redis.srem(collector.keys.workers, collector.options.worker_id)
         collector.stop.set()
         worker.stop()
         broker.close()
