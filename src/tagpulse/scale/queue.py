@@ -5,6 +5,9 @@ A task is one observation: ``(platform, tag, slot)``; its snapshot id is
 :func:`tagpulse.lake.tables.snapshot_id` of the three, the same id the single collector uses.
 Keys under ``<namespace>:``:
 
+Per-snapshot keys expire after :data:`KEEP_S`; the ``scheduled`` set and ``done`` hash are a
+log for monitoring and tests (``DEL`` them to trim).
+
 * ``scheduled:<id>`` — set (NX) when the scheduler enqueues the slot: scheduling twice (two
   schedulers, a restart) enqueues once. ``scheduled`` (a set) lists every scheduled id.
 * ``claim:<id>`` — the enqueued message's token, set (NX) by the worker that runs it. A message
@@ -28,6 +31,7 @@ from tagpulse.scale.extras import dramatiq_module, redis_module
 
 __all__ = [
     "ACTOR_NAME",
+    "KEEP_S",
     "QUEUE_NAME",
     "QueueKeys",
     "SlotTask",
@@ -52,9 +56,15 @@ class SlotTask:
         return snapshot_id(self.platform, self.tag, utc_from_epoch(self.slot))
 
 
+#: How long the per-snapshot keys live: far longer than any retry, so a slot is never run twice;
+#: they then expire, so Redis holds about a week of slots (~300 bytes a slot).
+KEEP_S = 7 * 86_400
+
+
 @dataclass(slots=True, frozen=True)
 class QueueKeys:
     namespace: str = "tagpulse"
+    keep_s: int = KEEP_S
 
     def scheduled(self, sid: str) -> str:
         return f"{self.namespace}:scheduled:{sid}"
@@ -134,7 +144,7 @@ def enqueue_slots(
     enqueued = 0
     for task in tasks:
         sid = task.snapshot_id
-        if not client.set(k.scheduled(sid), "1", nx=True):
+        if not client.set(k.scheduled(sid), "1", nx=True, ex=k.keep_s):
             continue
         client.sadd(k.scheduled_set, sid)
         token = uuid.uuid4().hex

@@ -135,7 +135,7 @@ class SlotCollector:
         sid = task.snapshot_id
         if self.redis.exists(self.keys.done(sid)):
             return "done_before"
-        if not self.redis.set(self.keys.claim(sid), token, nx=True):
+        if not self.redis.set(self.keys.claim(sid), token, nx=True, ex=self.keys.keep_s):
             holder = self.redis.get(self.keys.claim(sid))
             if holder != token:
                 return "claimed_elsewhere"  # a duplicate message; its twin owns the slot
@@ -155,7 +155,7 @@ class SlotCollector:
 
     def _finish(self, sid: str, outcome: str) -> str:
         pipe = self.redis.pipeline()
-        pipe.set(self.keys.done(sid), self.options.worker_id)
+        pipe.set(self.keys.done(sid), self.options.worker_id, ex=self.keys.keep_s)
         pipe.hset(self.keys.done_hash, sid, outcome)
         pipe.hdel(self.keys.running, sid)
         pipe.execute()
