@@ -57,8 +57,8 @@ class SlotTask:
 
 
 #: How long the per-snapshot keys live: far longer than any retry, so a slot is never run twice;
-#: they then expire, so Redis holds about a week of slots (~300 bytes a slot).
-KEEP_S = 7 * 86_400
+#: they then expire, so Redis holds about a day of slots (~400 bytes a slot).
+KEEP_S = 86_400
 
 
 @dataclass(slots=True, frozen=True)
