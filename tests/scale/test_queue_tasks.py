@@ -27,12 +27,11 @@ def rig(local_redis: LocalRedis, tmp_path: Path) -> Iterator[tuple[SlotCollector
     world = World(seed=7, accounts=default_accounts(2))
     clock = SteppedClock(world.start + 2 * HOUR)
     with SandboxServer(world, clock) as server:
-        settings = Settings(home=tmp_path / "home", instagram_base_url=server.base_url,
-                            sandbox=True)  # fmt: skip
+        home = tmp_path / "home"
+        settings = Settings(home=home, instagram_base_url=server.base_url, sandbox=True)
+        rate = world.accounts[0].refill_per_hour * 0.95
         specs = [
-            AccountSpec(
-                a.alias, a.session_id, requests_per_hour=a.refill_per_hour * 0.95, burst=a.capacity
-            )  # fmt: skip
+            AccountSpec(a.alias, a.session_id, requests_per_hour=rate, burst=a.capacity)
             for a in world.accounts
         ]
         collector = SlotCollector(

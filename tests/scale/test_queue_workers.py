@@ -66,6 +66,8 @@ def test_three_workers_one_killed_exactly_once_within_budgets(
             for i in range(3)
         ]
         victim = workers[0]
+        victim_id = f"w{victim.pid}"
+        orphans: list[str] = []
         try:
             # Tasks go in once the three workers are up (in Redis' set of workers), so the
             # run starts with all of them and the account buckets, not start-up, set the pace.
@@ -78,15 +80,19 @@ def test_three_workers_one_killed_exactly_once_within_budgets(
             assert enqueue_slots(broker, client, tasks) == 60
             assert enqueue_slots(broker, client, tasks) == 0  # a second scheduler adds nothing
             broker.close()
-            # Kill the first worker while it holds a claimed, unfinished task.
-            _wait(
-                lambda: (
-                    client.hlen(keys.done_hash) >= 10
-                    and f"w{victim.pid}" in client.hvals(keys.running)
-                ),
-                60,
-                "the first worker to be mid-task after 10 snapshots",
-            )
+
+            # Kill the first worker while it holds a claimed, unfinished task: freeze it
+            # (SIGSTOP), look at what it holds, and kill it (or let it go on and look again).
+            def frozen_mid_task() -> bool:
+                if client.hlen(keys.done_hash) < 10:
+                    return False
+                victim.send_signal(signal.SIGSTOP)
+                orphans[:] = [s for s, w in client.hgetall(keys.running).items() if w == victim_id]
+                if not orphans:
+                    victim.send_signal(signal.SIGCONT)
+                return bool(orphans)
+
+            _wait(frozen_mid_task, 60, "the first worker to be mid-task after 10 snapshots")
             os.kill(victim.pid, signal.SIGKILL)
             victim.wait(timeout=10)
             _wait(lambda: client.hlen(keys.done_hash) >= 60, 120, "all 60 snapshots")
@@ -106,7 +112,10 @@ def test_three_workers_one_killed_exactly_once_within_budgets(
     worker_logs = "\n".join(p.read_text(errors="replace") for p in logs)
     outcomes = client.hgetall(keys.done_hash)
     assert set(outcomes.values()) == {"ok"}, worker_logs[-3000:]
-    # The killed worker's task was picked up again by another worker (its lease lapsed).
+    # The task the killed worker held was run again by another worker (its lease lapsed).
+    assert orphans
+    for sid in orphans:
+        assert client.get(keys.done(sid)) not in (None, victim_id)
     assert int(client.get(keys.takeovers) or 0) >= 1
     assert client.hlen(keys.running) == 0
     assert client.scard(keys.workers) == 0  # the two left stopped cleanly on SIGTERM

@@ -15,7 +15,7 @@ log for monitoring and tests (``DEL`` them to trim).
   message for the same slot backs off.
 * ``done:<id>`` — set after the snapshot's Parquet file is renamed into place; a re-run sees it
   and does nothing. ``done`` (a hash) maps each id to its outcome; ``running`` each id in
-  flight to its worker; ``takeovers`` counts re-runs after a worker died.
+  flight to its worker; ``takeovers`` counts re-runs of unfinished tasks.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ class QueueKeys:
 
     @property
     def takeovers(self) -> str:
-        """A counter: tasks re-run after their first worker died mid-task."""
+        """A counter: messages run again after a first run that did not finish (their worker
+        died mid-task, or the task raised and the queue retried it)."""
         return f"{self.namespace}:takeovers"
 
 

@@ -139,7 +139,8 @@ class SlotCollector:
             holder = self.redis.get(self.keys.claim(sid))
             if holder != token:
                 return "claimed_elsewhere"  # a duplicate message; its twin owns the slot
-            # Our own claim: this message ran before on a worker that died; take over.
+            # Our own claim: this message ran before and did not finish (its worker died, or
+            # it raised and was retried): take over.
             self.redis.incr(self.keys.takeovers)
         self.redis.hset(self.keys.running, sid, self.options.worker_id)
         if task.platform != "instagram" or task.tag.startswith(("@", "p/")):
