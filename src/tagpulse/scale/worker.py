@@ -152,6 +152,7 @@ class SlotCollector:
             outcome = self._observe(task, sid, spec)
             if outcome is not None:
                 return outcome
+        self.redis.hdel(self.keys.running, sid)
         raise TaskFailed(f"{sid}: no account could collect it now; the queue retries it later")
 
     def _finish(self, sid: str, outcome: str) -> str:
