@@ -34,6 +34,7 @@ BENCHMARKS = (
     "bench_ppr",
     "bench_spark",
     "bench_predict",
+    "bench_workers",
 )
 
 

@@ -23,6 +23,7 @@ MEASURES = {
     "PPR vs networkx",
     "Spark vs DuckDB",
     "predict ONNX vs torch",
+    "workers 3 vs 1",
 }
 
 

@@ -9,6 +9,7 @@ from tagpulse.cli.enrich import enrich
 from tagpulse.cli.feed import feed
 from tagpulse.cli.feed_eval import feed_eval
 from tagpulse.cli.imports import import_command
+from tagpulse.cli.scale import app as scale_app
 from tagpulse.cli.serve import serve
 from tagpulse.cli.similar_tags import similar_tags
 from tagpulse.cli.status import status
@@ -44,6 +45,7 @@ app.add_typer(users.keys_app, name="keys")
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(predict.app, name="predict")
 spark.register(app)
+app.add_typer(scale_app, name="scale")
 
 
 def main() -> None:

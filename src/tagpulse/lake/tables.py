@@ -176,9 +176,10 @@ class CompactionResult:
     rows_after: int
 
 
-def _write_atomic(table: pa.Table, folder: Path, prefix: str) -> Path:
+def _write_atomic(table: pa.Table, folder: Path, prefix: str, name: str | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{prefix}-{uuid.uuid4().hex[:16]}.parquet"
+    # A fixed ``name`` makes a re-write replace the file instead of adding a second one.
+    final = folder / (f"{name}.parquet" if name else f"{prefix}-{uuid.uuid4().hex[:16]}.parquet")
     tmp = folder / f".{final.name}.tmp"
     try:
         pq.write_table(table, tmp, compression="zstd", row_group_size=_ROW_GROUP)
@@ -244,6 +245,7 @@ class LakeWriter:
         data: pa.Table,
         date_column: str,
         session: WriteSession | None,
+        part_name: str | None = None,
     ) -> list[LakeFile]:
         if session is not None:
             data = session.apply(table, platform, data)
@@ -266,17 +268,25 @@ class LakeWriter:
             part = data.slice(start, end - start)
             partition = (table, f"platform={platform}", f"date={date}")
             if self.store is not None:
-                paths.append(_put_part(self.store, part, partition, "part"))
+                paths.append(_put_part(self.store, part, partition, "part", part_name))
             else:
-                paths.append(_write_atomic(part, self.root.joinpath(*partition), "part"))
+                paths.append(_write_atomic(part, self.root.joinpath(*partition), "part", part_name))
         return paths
 
     def append_snapshots(
-        self, snapshots: Sequence[HashtagSnapshot], slots: Sequence[datetime] | None = None
+        self,
+        snapshots: Sequence[HashtagSnapshot],
+        slots: Sequence[datetime] | None = None,
+        *,
+        part_name: str | None = None,
     ) -> list[LakeFile]:
-        """Append hashtag snapshots (any mix of platforms); returns the files written."""
+        """Append hashtag snapshots (any mix of platforms); returns the files written.
+
+        ``part_name`` names the file(s) instead of a random name, so writing the same batch
+        again replaces it (idempotent writes: the distributed collector names a snapshot's file
+        after its snapshot id)."""
         batches = self._snapshot_batches(snapshots, slots)
-        return self._write_batches(batches, self._session())
+        return self._write_batches(batches, self._session(), part_name)
 
     def append_records(self, parsed: ParsedRecords) -> list[LakeFile]:
         """Append everything a parse produced, each record type to its table."""
@@ -309,7 +319,10 @@ class LakeWriter:
         ]
 
     def _write_batches(
-        self, batches: list[tuple[str, str, pa.Table, str]], session: WriteSession | None
+        self,
+        batches: list[tuple[str, str, pa.Table, str]],
+        session: WriteSession | None,
+        part_name: str | None = None,
     ) -> list[LakeFile]:
         if session is not None:
             # Learn who is public from every table first: a verified profile exempts its posts.
@@ -317,7 +330,7 @@ class LakeWriter:
                 session.learn(name, platform, table)
         paths: list[LakeFile] = []
         for name, platform, table, date_column in batches:
-            paths += self._write(name, platform, table, date_column, session)
+            paths += self._write(name, platform, table, date_column, session, part_name)
         return paths
 
     def partitions(self, table: str) -> Iterable[Path]:
@@ -405,8 +418,19 @@ class LakeWriter:
         return CompactionResult(parts, files_before, files_after, rows_before, rows_after)
 
 
-def _put_part(store: ObjectLake, table: pa.Table, partition: tuple[str, ...], prefix: str) -> str:
-    key = store.key("tables", *partition, f"{prefix}-{uuid.uuid4().hex[:16]}.parquet")
+def _put_part(
+    store: ObjectLake,
+    table: pa.Table,
+    partition: tuple[str, ...],
+    prefix: str,
+    name: str | None = None,
+) -> str:
+    # A fixed ``name`` makes a re-write replace the object (a PUT overwrites) instead of adding.
+    key = store.key(
+        "tables",
+        *partition,
+        f"{name}.parquet" if name else f"{prefix}-{uuid.uuid4().hex[:16]}.parquet",
+    )
     store.write_parquet(table, key, _ROW_GROUP)
     return store.url_of(key)
 
