@@ -124,7 +124,7 @@ def author_weights(graph: SocialGraph, user: int) -> AuthorWeights:
         through = np.minimum(sub.data, first_w[sub.row])
         order = np.lexsort((-through, sub.col))  # per column, the strongest path first
         cols, rows, vals = sub.col[order], sub.row[order], through[order]
-        best = np.r_[True, cols[1:] != cols[:-1]]
+        best = np.diff(cols, prepend=-1) != 0  # also right when no neighbour has ties
         weight[cols[best]] = vals[best]
         via[cols[best]] = first[rows[best]]
     direct = np.zeros(n, dtype=bool)
