@@ -32,6 +32,7 @@ BENCHMARKS = (
     "bench_forecast",
     "bench_vision",
     "bench_ppr",
+    "bench_feed",
 )
 
 
