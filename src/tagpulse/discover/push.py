@@ -135,10 +135,7 @@ def top_k(
     nodes: npt.NDArray[np.int64], scores: npt.NDArray[np.float64], k: int
 ) -> npt.NDArray[np.int64]:
     """The ``k`` nodes with the highest scores, best first (ties: lower node first)."""
-    if nodes.size <= k:
-        pick = np.arange(nodes.size)
-    else:
-        pick = np.argpartition(-scores, k - 1)[:k]
+    pick = np.arange(nodes.size) if nodes.size <= k else np.argpartition(-scores, k - 1)[:k]
     order = np.lexsort((nodes[pick], -scores[pick]))
     return np.asarray(nodes[pick][order], dtype=np.int64)
 
