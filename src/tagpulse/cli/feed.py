@@ -12,6 +12,7 @@ from rich.table import Table
 from tagpulse.analysis.timeline import parse_since
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.discover.feed import build_feed
+from tagpulse.discover.graph_store import GraphStore
 from tagpulse.lake.query import LakeQuery
 
 __all__ = ["feed"]
@@ -35,12 +36,16 @@ def feed(
     """Recent posts (7 days) of the accounts HANDLE follows, likes or reaches in 2 hops, ranked by
     personalised PageRank, tie weight, likes, comments and age."""
     settings = settings_for(home)
+    query = LakeQuery(settings.lake_dir)
+    # The graph is kept under <home>/cache/discover and grown from new edge files only.
+    graphs = GraphStore(query, settings.home / "cache" / "discover")
     result = build_feed(
-        LakeQuery(settings.lake_dir),
+        query,
         handle,
         n=n,
         at=parse_since(at, datetime.now(UTC), field="--at") if at else None,
         platform=platform,
+        graph=graphs.load(platform).graph,
     )
     if as_json:
         console.print_json(orjson.dumps(result.to_json()).decode())
