@@ -38,6 +38,7 @@ class PushGraph:
 
     @property
     def nbytes(self) -> int:
+        """Bytes of its arrays (``indices`` is the weight matrix's own when that is int32)."""
         return int(sum(a.nbytes for a in (self.indptr, self.indices, self.share, self.degree)))
 
 
@@ -54,19 +55,19 @@ class PushRank:
 
 
 def push_graph(weights: scipy.sparse.sparray | scipy.sparse.spmatrix) -> PushGraph:
-    """Prepare an ``n × n`` non-negative weight matrix (row = from) for :func:`push_rank`."""
+    """Prepare an ``n × n`` non-negative weight matrix (row = from) for :func:`push_rank`;
+    the matrix is not changed, and its int32 column indices are shared, not copied."""
     a = scipy.sparse.csr_array(weights, dtype=np.float64)
     if a.shape[0] != a.shape[1]:
         raise InputError(f"push: the weight matrix must be square, not {a.shape}")
     if a.nnz and (a.data < 0).any():
         raise InputError("push: edge weights must not be negative")
-    a.eliminate_zeros()
     out = np.asarray(a.sum(axis=1)).ravel()
     lengths = np.diff(a.indptr)
     share = a.data / np.repeat(np.where(out > 0, out, 1.0), lengths)
     return PushGraph(
         indptr=a.indptr.astype(np.int64),
-        indices=a.indices.astype(np.int32),
+        indices=a.indices.astype(np.int32, copy=False),  # shared with the matrix: no copy
         share=share.astype(np.float64),
         degree=np.maximum(lengths, 1).astype(np.float64),
     )
