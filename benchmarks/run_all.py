@@ -35,6 +35,7 @@ BENCHMARKS = (
     "bench_spark",
     "bench_predict",
     "bench_workers",
+    "bench_feed",
 )
 
 

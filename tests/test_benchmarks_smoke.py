@@ -24,6 +24,7 @@ MEASURES = {
     "Spark vs DuckDB",
     "predict ONNX vs torch",
     "workers 3 vs 1",
+    "feed latency",
 }
 
 
@@ -63,5 +64,9 @@ def test_run_all_quick_writes_every_measure(tmp_path: Path) -> None:
     assert labels["same_top1"] is True and labels["max_abs_logit_diff"] < 1e-3
     ppr = results["PPR vs networkx"]["details"]
     assert ppr["l1_distance"] < 1e-6 and ppr["edges"] == 50_000
+    feed = results["feed latency"]["details"]
+    assert feed["edges"] == 200_000 and feed["users"] == 200
+    assert feed["top10_ppr_agreement"] >= 0.8 and feed["top10_feed_agreement"] >= 0.8
+    assert feed["memory"]["index_dtype"] == "int32" and feed["memory"]["csr_bytes"] > 0
     for name in MEASURES:
         assert f"{name}: " in done.stdout  # each script printed its line

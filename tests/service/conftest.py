@@ -17,14 +17,18 @@ import uvicorn
 
 from tagpulse.config import load_settings
 from tagpulse.lake.tables import LakeWriter
-from tagpulse.records import HashtagSnapshot, ParsedRecords, Post, Profile
+from tagpulse.records import Edge, HashtagSnapshot, ParsedRecords, Post, Profile
 from tagpulse.service.app import ServiceOptions, create_app
 from tagpulse.service.watchlists import WatchlistStore
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 PASSWORD = "correct horse battery"
-# Workspace "brand" watches nike, adidas and @nikefan; "rival" watches puma.
-WATCH = {"brand": ["nike", "adidas", "@nikefan", "shared"], "rival": ["puma", "shared"]}
+# Workspace "brand" watches nike, adidas and @nikefan; "rival" watches puma. Both watch
+# @feedfan, who posts nothing but follows and likes (the feed route's account).
+WATCH = {
+    "brand": ["nike", "adidas", "@nikefan", "shared", "@feedfan"],
+    "rival": ["puma", "shared", "@feedfan"],
+}
 
 
 def build_lake(home: Path) -> None:
@@ -52,7 +56,11 @@ def build_lake(home: Path) -> None:
                 followers=1000 + 10 * h)
         for h in range(3)
     ]  # fmt: skip
-    writer.append_records(ParsedRecords(posts=posts, profiles=profiles))
+    edges = [
+        Edge("instagram", "feedfan", f"user{u}", "follows", T0, "f", src_handle="feedfan")
+        for u in (1, 2)
+    ] + [Edge("instagram", "feedfan", "user1", "liked", T0, "l", post_id="p05")]
+    writer.append_records(ParsedRecords(posts=posts, profiles=profiles, edges=edges))
 
 
 def add_picture_and_label(home: Path) -> str:

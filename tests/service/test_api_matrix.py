@@ -43,6 +43,7 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, Permission]] = [
     ("GET", "/insights/classes", None, "read"),
     ("GET", "/insights/forecast?days=1&interval=30m", None, "read"),
     ("GET", "/members", None, "admin"),
+    ("GET", "/feed/feedfan?n=3&explain=true", None, "read"),
 ]
 ROLES = ("admin", "analyst", "viewer")
 

@@ -13,6 +13,7 @@ from tagpulse.analysis.timeline import parse_since
 from tagpulse.cli.common import HomeOption, console, friendly_errors, settings_for
 from tagpulse.discover.blend import build_source_feed, parse_weights
 from tagpulse.discover.feed import build_feed
+from tagpulse.discover.graph_store import GraphStore
 from tagpulse.lake.query import LakeQuery
 
 __all__ = ["feed"]
@@ -50,7 +51,11 @@ def feed(
     when = parse_since(at, datetime.now(UTC), field="--at") if at else None
     query = LakeQuery(settings.lake_dir)
     if source == "network" and weights is None:
-        result = build_feed(query, handle, n=n, at=when, platform=platform)
+        # The graph is kept under <home>/cache/discover and grown from new edge files only.
+        graphs = GraphStore(query, settings.home / "cache" / "discover")
+        result = build_feed(
+            query, handle, n=n, at=when, platform=platform, graph=graphs.load(platform).graph
+        )
     else:
         result = build_source_feed(query, handle, n=n, at=when, platform=platform, source=source,
                                    weights=parse_weights(weights), seed=seed)  # fmt: skip

@@ -127,7 +127,7 @@ def author_weights(graph: SocialGraph, user: int) -> AuthorWeights:
         through = np.minimum(sub.data, first_w[sub.row])
         order = np.lexsort((-through, sub.col))  # per column, the strongest path first
         cols, rows, vals = sub.col[order], sub.row[order], through[order]
-        best = np.r_[True, cols[1:] != cols[:-1]]
+        best = np.diff(cols, prepend=-1) != 0  # also right when no neighbour has ties
         weight[cols[best]] = vals[best]
         via[cols[best]] = first[rows[best]]
     direct = np.zeros(n, dtype=bool)
@@ -164,13 +164,16 @@ def build_feed(
     at: datetime | None = None,
     platform: str | None = None,
     alpha: float = 0.85,
+    graph: SocialGraph | None = None,
 ) -> Feed:
-    """The ``n`` best posts for ``handle`` (an ``@handle`` or an account id)."""
+    """The ``n`` best posts for ``handle`` (an ``@handle`` or an account id); ``graph``: the
+    lake's graph when the caller keeps one (``discover.graph_store``), else it is loaded."""
     if n < 1:
         raise InputError(f"--n {n}: ask for at least one post", field="n")
     names = load_names(query, platform)
     user_id = names.resolve(handle)
-    graph = load_graph(query, platform=platform)
+    if graph is None:
+        graph = load_graph(query, platform=platform)
     if user_id is None and handle.removeprefix("@") in graph.index:
         user_id = handle.removeprefix("@")
     if user_id is None:

@@ -15,10 +15,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tagpulse.config import Settings
+from tagpulse.discover.graph_store import GraphStore
 from tagpulse.lake.query import LakeQuery
 from tagpulse.service import (
     routes_campaigns,
     routes_data,
+    routes_feed,
     routes_insights,
     routes_manage,
     routes_posts,
@@ -157,6 +159,7 @@ def create_app(settings: Settings, options: ServiceOptions | None = None) -> Fas
     app.state.media_dir = settings.media_dir
     app.state.metrics = Metrics()
     app.state.answers = routes_data.AnswerCache(options.cache_ttl_s)
+    app.state.graphs = GraphStore(app.state.lake, settings.home / "cache" / "discover")
     app.state.secure_cookies = options.secure_cookies
     app.state.principals = PrincipalCache()
     app.state.watched = {}
@@ -178,6 +181,7 @@ def create_app(settings: Settings, options: ServiceOptions | None = None) -> Fas
         routes_insights.router,
         routes_campaigns.router,
         routes_posts.router,
+        routes_feed.router,
     ):
         app.include_router(router, prefix=API)
     # The dashboard: static files shipped in the package, drawn from the API's JSON.
