@@ -30,6 +30,7 @@ MEASURES = {
 
 @pytest.mark.slow
 @pytest.mark.subprocess
+@pytest.mark.timeout(660)
 def test_run_all_quick_writes_every_measure(tmp_path: Path) -> None:
     out = tmp_path / "bench-results.json"
     done = subprocess.run(
