@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib
 import io
 import os
 import uuid
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tagpulse.errors import MissingExtra, StorageError
+from tagpulse.extras import require as require_extra
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -68,10 +68,8 @@ _NAME_FIXES = {134: "crane (bird)", 517: "crane (machine)"}
 
 def require(module: str, extra: str = "vision") -> ModuleType:
     """Import ``module``, or say which extra installs it (never a bare ImportError)."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingExtra(extra, module) from exc
+    loaded: ModuleType = require_extra(module, extra)
+    return loaded
 
 
 def default_threads() -> int:

@@ -15,14 +15,14 @@ from one node (the collector's, by default).
 
 from __future__ import annotations
 
-import importlib
 import io
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tagpulse.errors import ConfigError, MissingExtra, StorageError
+from tagpulse.errors import ConfigError, StorageError
+from tagpulse.extras import require
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -170,10 +170,7 @@ class ObjectLake:
 
 
 def _s3fs() -> Any:
-    try:
-        return importlib.import_module("s3fs")
-    except ImportError as exc:
-        raise MissingExtra("scale", "s3fs") from exc
+    return require("s3fs", "scale")
 
 
 def open_object_lake(

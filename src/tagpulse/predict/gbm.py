@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tagpulse.errors import InputError, MissingExtra
+from tagpulse.errors import InputError
+from tagpulse.extras import require
 from tagpulse.predict.evaluate import Index, Predictor
 from tagpulse.predict.features import CATEGORICAL, Dataset
 
@@ -59,11 +60,7 @@ class GbmParams:
 
 
 def _lightgbm() -> Any:
-    try:
-        import lightgbm
-    except ImportError as exc:
-        raise MissingExtra("ml", "lightgbm") from exc
-    return lightgbm
+    return require("lightgbm", "ml")
 
 
 class GbmModel:

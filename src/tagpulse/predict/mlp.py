@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tagpulse.errors import InputError, MissingExtra
+from tagpulse.errors import InputError
+from tagpulse.extras import require
 from tagpulse.predict.evaluate import Index, Predictor
 from tagpulse.predict.features import Dataset
 
@@ -65,19 +66,11 @@ class MlpParams:
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as exc:
-        raise MissingExtra("ml", "torch") from exc
-    return torch
+    return require("torch", "ml")
 
 
 def _onnxruntime() -> Any:
-    try:
-        import onnxruntime
-    except ImportError as exc:
-        raise MissingExtra("ml", "onnxruntime") from exc
-    return onnxruntime
+    return require("onnxruntime", "ml")
 
 
 @dataclass(slots=True)
@@ -175,9 +168,7 @@ def _network(torch: Any, inputs: int, params: MlpParams, y_mean: float, y_std: f
     return Net()
 
 
-def _validation_rows(
-    groups: npt.NDArray[np.str_], share: float, seed: int
-) -> npt.NDArray[np.bool_]:
+def validation_rows(groups: npt.NDArray[np.str_], share: float, seed: int) -> npt.NDArray[np.bool_]:
     """A mask of the rows held out for early stopping: whole accounts, drawn with the seed."""
     names = np.unique(groups)
     if len(names) >= 2:
@@ -210,7 +201,7 @@ class MlpModel:
             raise InputError(f"cannot train the MLP on {len(y)} posts: need at least 3")
         torch = _torch()
         p = self.params
-        val = _validation_rows(groups, p.validation_share, p.seed)
+        val = validation_rows(groups, p.validation_share, p.seed)
         fit_rows = ~val
         prep = Preprocessing.fit(X[fit_rows], feature_names)
         y_mean = float(y[fit_rows].mean())

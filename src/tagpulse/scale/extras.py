@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tagpulse.errors import MissingExtra
+from tagpulse.extras import require
 
 __all__ = ["dramatiq_module", "redis_module"]
 
 
 def redis_module() -> Any:
-    try:
-        import redis
-    except ImportError as exc:
-        raise MissingExtra("scale", "redis") from exc
-    return redis
+    return require("redis", "scale")
 
 
 def dramatiq_module() -> Any:
-    try:
-        import dramatiq
-        import dramatiq.brokers.redis
-    except ImportError as exc:
-        raise MissingExtra("scale", "dramatiq") from exc
-    return dramatiq
+    require("dramatiq.brokers.redis", "scale")  # the Redis broker, with its redis client
+    return require("dramatiq", "scale")

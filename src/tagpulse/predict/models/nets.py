@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tagpulse.errors import InputError, MissingExtra
+from tagpulse.errors import InputError
+from tagpulse.extras import require
+from tagpulse.predict.mlp import validation_rows
 
 __all__ = [
     "FEATURES_INPUT",
@@ -69,11 +71,7 @@ class ImageNetParams:
 
 
 def torch_module() -> Any:
-    try:
-        import torch
-    except ImportError as exc:
-        raise MissingExtra("ml", "torch") from exc
-    return torch
+    return require("torch", "ml")
 
 
 def resolve_device(torch: Any, device: str) -> str:
@@ -107,19 +105,6 @@ def image_branch(torch: Any, channels: Sequence[int]) -> Any:
             return self.convs(image - 0.5).mean(dim=(2, 3))
 
     return ImageBranch()
-
-
-def validation_rows(groups: npt.NDArray[np.str_], share: float, seed: int) -> npt.NDArray[np.bool_]:
-    """A mask of the rows held out for early stopping: whole accounts, drawn with the seed."""
-    names = np.unique(groups)
-    if len(names) >= 2:
-        order = np.random.default_rng(seed).permutation(len(names))
-        held = names[order[: max(1, round(share * len(names)))]]
-        return np.isin(groups, held)
-    mask = np.zeros(len(groups), dtype=bool)  # one account: hold out a share of its posts
-    n_val = max(1, round(share * len(groups)))
-    mask[np.random.default_rng(seed).permutation(len(groups))[:n_val]] = True
-    return mask
 
 
 @dataclass(slots=True)
@@ -231,10 +216,7 @@ def export_onnx(torch: Any, net: Any, dummies: Sequence[Any], names: Sequence[st
 
 def onnx_session(model: bytes | str, what: str) -> Any:
     """An onnxruntime CPU session (one thread: scores reproducible and comparable)."""
-    try:
-        import onnxruntime as ort
-    except ImportError as exc:
-        raise MissingExtra("ml", "onnxruntime") from exc
+    ort = require("onnxruntime", "ml")
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
