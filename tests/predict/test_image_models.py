@@ -193,3 +193,19 @@ def test_cli_trains_and_scores_the_cnn(lake: ImageLake, monkeypatch: pytest.Monk
         assert result.exit_code == 0, result.output
         ratios.append(orjson.loads(result.output)["ratio"])
     assert ratios[1] > ratios[0] + 0.2
+
+
+def test_training_rows_keep_every_pictured_post_and_draw_the_rest() -> None:
+    from tagpulse.predict.models.nets import training_rows
+
+    flags = np.zeros((100, 2), dtype=np.float32)
+    flags[::10, 0] = 1.0  # 10 posts with a picture
+    flags[5, 1] = 1.0  # one with only a profile picture
+    rows = training_rows(flags, 30, seed=3)
+    assert len(rows) == len(set(rows.tolist())) == 30
+    assert set(np.flatnonzero(flags.max(axis=1) > 0)) <= set(rows.tolist())
+    assert rows.tolist() == training_rows(flags, 30, seed=3).tolist()
+    assert rows.tolist() != training_rows(flags, 30, seed=4).tolist()
+    assert training_rows(flags, None, seed=3).tolist() == list(range(100))
+    few = training_rows(flags, 5, seed=3)
+    assert len(few) == 5 and all(flags[few].max(axis=1) > 0)

@@ -28,6 +28,7 @@ from tagpulse.predict.models.nets import (
     onnx_session,
     torch_module,
     train_network,
+    training_rows,
     validation_rows,
 )
 
@@ -78,6 +79,10 @@ class ImageRegressor:
             raise InputError(f"cannot train the {self.kind} model on {len(y)} posts: need 3")
         torch = torch_module()
         p = self.params
+        rows = training_rows(images.flags, p.max_rows, p.seed)
+        if len(rows) < len(y):
+            images = ImageBatch(images.pixels[rows], images.flags[rows])
+            X, y, groups = X[rows], y[rows], groups[rows]
         val = validation_rows(groups, p.validation_share, p.seed)
         self.feature_names = list(feature_names)
         if self.uses_features:

@@ -42,6 +42,7 @@ __all__ = [
     "resolve_device",
     "torch_module",
     "train_network",
+    "training_rows",
     "validation_rows",
 ]
 
@@ -65,6 +66,9 @@ class ImageNetParams:
     seed: int = 0
     #: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
     device: str = "auto"
+    #: At most this many training posts (None: all): every post with a picture is kept, the
+    #: rest drawn with the seed, so a lake of tag posts without pictures trains in minutes.
+    max_rows: int | None = 6000
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,6 +124,24 @@ def _deterministic_cuda(torch: Any) -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
+
+
+def training_rows(
+    flags: npt.NDArray[np.float32], max_rows: int | None, seed: int
+) -> npt.NDArray[np.intp]:
+    """Indices of the posts an image model trains on: all of them up to ``max_rows``; beyond,
+    every post with a picture (post image or profile picture) and a seeded draw of the rest."""
+    n = len(flags)
+    if max_rows is None or n <= max_rows:
+        return np.arange(n)
+    pictured = np.flatnonzero(flags.max(axis=1) > 0)
+    if len(pictured) >= max_rows:
+        keep = np.random.default_rng(seed).choice(pictured, max_rows, replace=False)
+    else:
+        rest = np.setdiff1d(np.arange(n), pictured)
+        drawn = np.random.default_rng(seed).choice(rest, max_rows - len(pictured), replace=False)
+        keep = np.concatenate([pictured, drawn])
+    return np.sort(keep)
 
 
 def train_network(
