@@ -93,3 +93,26 @@ def test_the_per_flush_budget_counts_pictures_and_defers_the_rest(
     out = fetcher.fetch(wants, 0.0, lambda: AT)
     assert (out.stored, out.avatars_stored, out.deferred) == (2, 2, 1)
     fetcher.close()
+
+
+def test_forgetting_pictures_keeps_files_something_else_uses(tmp_path: Path) -> None:
+    own, shared, posted = jpeg((60, 60), seed=1), jpeg((60, 60), seed=2), jpeg((60, 60), seed=3)
+    with MediaStore(tmp_path / "media") as store:
+        for url, data in (
+            ("https://cdn.test/a.jpg", own),
+            ("https://cdn.test/b.jpg", shared),
+            ("https://cdn.test/c.jpg", shared),
+            ("https://cdn.test/d.jpg", posted),
+        ):
+            store.store_bytes(data, platform="instagram", post_id=None, url=url, fetched_at=AT)
+        store.store_bytes(posted, platform="instagram", post_id="p1", url="https://cdn.test/p.jpg",
+                          fetched_at=AT)  # fmt: skip
+        forgotten = ["https://cdn.test/a.jpg", "https://cdn.test/b.jpg", "https://cdn.test/d.jpg"]
+        assert store.forget_pictures("instagram", forgotten, dry_run=True) == 1
+        assert store.known_url("https://cdn.test/a.jpg") is not None
+        assert store.forget_pictures("instagram", forgotten) == 1  # only ``own`` is nobody's
+        assert [store.known_url(u) for u in forgotten] == [None, None, None]
+        assert store.known_url("https://cdn.test/c.jpg") is not None  # same bytes as b
+        assert len(store.for_post("instagram", "p1")) == 1  # same bytes as d
+        assert store.stats().files == 2
+        assert len([p for p in (tmp_path / "media").glob("??/*") if p.is_file()]) == 2
