@@ -143,22 +143,33 @@ def test_account_post_images_go_to_the_media_store(make_rig: Callable[..., Rig])
             files = store.for_post("instagram", post["post_id"])
             assert len(files) == len(set(post["media_urls"]))
             assert all(f.mime in ("image/jpeg", "image/webp") for f in files)
-        assert store.stats().files == len(urls)
-    # A later pass downloads only the images of posts that are new since: none twice.
+        # ... and the account's profile picture, with no post, found by its URL.
+        pic = q.rows(
+            "SELECT DISTINCT profile_pic_url FROM profiles WHERE user_id = ? AND state = 'ok'",
+            [str(busy.pk)],
+        )
+        assert len(pic) == 1 and pic[0]["profile_pic_url"]
+        avatar = store.known_url(pic[0]["profile_pic_url"])
+        assert avatar is not None and stats.avatars_stored == 1
+        assert store.stats().files == len(urls) + 1 and store.stats().posts == 12
+        assert avatar not in {f.sha256 for f in store.linked_files()}  # not a post's image
+    # A later pass downloads only the images of posts that are new since: none twice, and the
+    # unchanged profile picture not again.
     rig.clock.advance(3600)  # type: ignore[union-attr]
     again = rig.collector(once=True, max_posts=12).run()
     later = q.rows("SELECT DISTINCT media_urls FROM posts WHERE owner_id = ?", [str(busy.pk)])
     new = {u for p in later for u in p["media_urls"]} - urls
-    assert again.media_stored == len(new)
+    assert again.media_stored == len(new) and again.avatars_stored == 0
     with MediaStore(rig.settings.media_dir) as store:
-        assert store.stats().files == len(urls) + len(new)
+        assert store.stats().files == len(urls) + len(new) + 1
 
 
 def test_no_media_downloads_nothing(make_rig: Callable[..., Rig]) -> None:
     rig, chosen = account_rig(make_rig)
     rig.handles_file.write_text(chosen["busy"].username + "\n")  # type: ignore[union-attr]
     stats = rig.collector(once=True, media=False).run()
-    assert stats.media_stored == 0 and not rig.settings.media_dir.exists()
+    assert stats.media_stored == 0 and stats.avatars_stored == 0
+    assert not rig.settings.media_dir.exists()
 
 
 def test_followers_following_and_comments(make_rig: Callable[..., Rig]) -> None:

@@ -119,6 +119,14 @@ def test_forget_removes_the_account_everywhere(make_rig: Callable[..., Rig]) -> 
     other_posts = [r["post_id"] for r in others_before["posts"]]
     other_media = {p: store.for_post("instagram", p) for p in other_posts}
     assert any(other_media.values())
+    # Both accounts' profile pictures were stored by the collection.
+    pics = {
+        r["user_id"]: r["profile_pic_url"]
+        for r in query.rows("SELECT DISTINCT user_id, profile_pic_url FROM profiles_all "
+                            "WHERE state = 'ok' AND profile_pic_url IS NOT NULL")
+    }  # fmt: skip
+    vpic, opic = pics[vid], pics[str(other.pk)]
+    assert store.known_url(vpic) is not None and store.known_url(opic) is not None
 
     catalog = Catalog(rig.settings.catalog_path)
     dry = forget_account(lake, catalog, "instagram", handle, media=store, dry_run=True)
@@ -166,6 +174,7 @@ def test_forget_removes_the_account_everywhere(make_rig: Callable[..., Rig]) -> 
     assert rows_of(query, other.username) == others_before
     for post_id, files in other_media.items():
         assert store.for_post("instagram", post_id) == files
+    assert store.known_url(vpic) is None and store.known_url(opic) is not None
 
     # Audited, by salted hash only; denied from now on.
     [entry] = [e for e in catalog.audit_entries() if e.action == "forget"]

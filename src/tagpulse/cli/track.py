@@ -168,5 +168,6 @@ def track(
     console.print(
         f"{stats.snapshots} snapshots ({stats.acknowledged} stored), {stats.requests} requests, "
         f"{stats.throttles} throttled, {stats.warnings} warnings, "
-        f"{stats.quarantined} quarantined → {settings.lake}"
+        f"{stats.quarantined} quarantined, {stats.media_stored} images and "
+        f"{stats.avatars_stored} profile pictures stored → {settings.lake}"
     )

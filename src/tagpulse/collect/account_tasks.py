@@ -14,6 +14,8 @@ same account pool, token buckets and breakers as any other:
 
 After each page the stage and cursor are checkpointed in the catalog (at the flush that writes
 the page's records), so a collector killed mid-pass resumes at the next page after a restart.
+With media on, the pass's profile picture is fetched into the media store at the flush (once
+per distinct URL; see :mod:`tagpulse.collect.media_fetch`), beside its posts' images.
 Private and deleted accounts are recorded as such (a :class:`Profile` with ``state``), not as
 errors; a private account's lists and comments are not asked for.
 """
@@ -157,6 +159,7 @@ class AccountObserver:
         if profile is not None:
             c.reporter.profile(profile, posts, parsed.warnings)
             self._followers[task.key] = profile.followers
+            c._pending.avatars.append(profile)  # its picture goes to the media store
         closed = profile is not None and profile.state in ("private", "not_found")
         oldest = min((p.taken_at for p in parsed.posts if p.taken_at), default=None)
         since = c.options.posts_since

@@ -27,7 +27,7 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -582,6 +582,50 @@ class MediaStore:
                 self._file_path(sha, ext).unlink(missing_ok=True)
             self._thumb_path(sha).unlink(missing_ok=True)
         return len(orphans)
+
+    def forget_pictures(self, platform: str, urls: Iterable[str], *, dry_run: bool = False) -> int:
+        """Forget the files fetched with no post (profile pictures) from ``urls``: the URLs,
+        and each file that nothing else (another URL, a post) still uses, with its links;
+        returns how many files were deleted (or would be, with ``dry_run``). ``platform`` names
+        the account's platform for symmetry with :meth:`forget_post`; URLs are global."""
+        wanted = sorted(set(urls))
+        if not wanted:
+            return 0
+        if dry_run:
+            return len(self._picture_orphans(self._query, wanted))
+        with self._tx() as db:
+            orphans = self._picture_orphans(
+                lambda sql, params: db.execute(sql, params).fetchall(), wanted
+            )
+            db.executemany("DELETE FROM urls WHERE url = ?", [(u,) for u in wanted])
+            for sha, _ in orphans:
+                db.execute("DELETE FROM links WHERE sha256 = ?", (sha,))
+                db.execute("DELETE FROM files WHERE sha256 = ?", (sha,))
+        for sha, ext in orphans:
+            if ext:
+                self._file_path(sha, ext).unlink(missing_ok=True)
+            self._thumb_path(sha).unlink(missing_ok=True)
+        return len(orphans)
+
+    @staticmethod
+    def _picture_orphans(
+        query: Callable[[str, tuple[Any, ...]], list[Any]], wanted: list[str]
+    ) -> list[tuple[str, str]]:
+        """(sha256, ext) of the files behind ``wanted`` that no other URL and no post uses."""
+        marks = ", ".join("?" * len(wanted))
+        shas = {r[0] for r in query(f"SELECT sha256 FROM urls WHERE url IN ({marks})",
+                                    tuple(wanted))}  # fmt: skip
+        orphans: list[tuple[str, str]] = []
+        for sha in sorted(shas):
+            others = query(
+                f"SELECT 1 FROM urls WHERE sha256 = ? AND url NOT IN ({marks}) "
+                "UNION ALL SELECT 1 FROM links WHERE sha256 = ? AND post_id != ''",
+                (sha, *wanted, sha),
+            )
+            if not others:
+                ext = query("SELECT ext FROM files WHERE sha256 = ?", (sha,))
+                orphans.append((sha, ext[0][0] if ext else ""))
+        return orphans
 
     @staticmethod
     def _post_files(

@@ -170,6 +170,8 @@ class TagObserver:
         for profile in parsed.profiles[:1]:
             count = profile.followers
             c.reporter.profile(profile, len(parsed.posts), parsed.warnings)
+            if task.tag.startswith("@"):
+                c._pending.avatars.append(profile)  # an account's picture, not a tag author's
         parsed.snapshots = []
         c._pending.records.extend(parsed)
         c.slot_done(task, now, count)

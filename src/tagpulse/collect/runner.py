@@ -21,7 +21,7 @@ from typing import Protocol
 from tagpulse.collect.account_tasks import AccountObserver
 from tagpulse.collect.accounts import Account, AccountPool, PoolSet
 from tagpulse.collect.breaker import trips_breaker
-from tagpulse.collect.media_fetch import MediaFetcher, wanted_images
+from tagpulse.collect.media_fetch import MediaFetcher, wanted_avatars, wanted_images
 from tagpulse.collect.platform_tasks import TagObserver
 from tagpulse.collect.schedule import Scheduler, Task
 from tagpulse.collect.watchlist import Watchlist
@@ -108,7 +108,8 @@ class CollectorOptions:
     likers_posts: int = 0
     #: Store a tag's top and recent posts as ``posts`` rows (``--no-tag-posts``: counts only).
     tag_posts: bool = True
-    #: Fetch the images of accounts' posts into the media store (``--no-media``: off).
+    #: Fetch the images of accounts' posts and the accounts' profile pictures into the media
+    #: store (``--no-media``: off).
     media: bool = True
 
 
@@ -122,7 +123,10 @@ class RunStats:
     warnings: int = 0
     quarantined: int = 0
     slots_missed: int = 0
+    #: Files downloaded into the media store: post images (profile pictures are counted apart).
     media_stored: int = 0
+    #: Profile pictures downloaded into the media store (a known URL is not downloaded again).
+    avatars_stored: int = 0
     per_account: dict[str, int] = field(default_factory=dict)
 
 
@@ -135,6 +139,9 @@ class _Pending:
     done: list[tuple[str, str, float, float, int | None, float]] = field(default_factory=list)
     records: ParsedRecords = field(default_factory=ParsedRecords)
     cursors: dict[tuple[str, str], CursorRow | None] = field(default_factory=dict)
+    #: The profiles of the accounts observed (an account pass's own profile, not the accounts
+    #: seen in its lists), whose pictures go to the media store at the flush.
+    avatars: list[Profile] = field(default_factory=list)
 
 
 class Collector:
@@ -500,7 +507,7 @@ class Collector:
         if pending.records.count():
             self.writer.append_records(pending.records)
             if self.media is not None:
-                self._fetch_media(pending.records.posts)
+                self._fetch_media(pending.records.posts, pending.avatars)
         if pending.cursors:
             self.catalog.save_cursors(
                 [(p, k, row) for (p, k), row in pending.cursors.items()], self.clock.now()
@@ -516,10 +523,14 @@ class Collector:
             self.on_acknowledged(count)
         return count
 
-    def _fetch_media(self, posts: list[Post]) -> None:
+    def _fetch_media(self, posts: list[Post], profiles: list[Profile]) -> None:
         assert self.media is not None
-        outcome = self.media.fetch(wanted_images(posts), self.clock.time(), self.clock.now)
-        self.stats.media_stored += outcome.stored
+        # Profile pictures first: one per account pass, so a long backlog of post images can
+        # not starve them out of the per-flush budget.
+        wants = wanted_avatars(profiles) + wanted_images(posts)
+        outcome = self.media.fetch(wants, self.clock.time(), self.clock.now)
+        self.stats.media_stored += outcome.stored - outcome.avatars_stored
+        self.stats.avatars_stored += outcome.avatars_stored
         for url, reason in outcome.failed:
             self._event("warning", "media_failed", f"image {url}: {reason}", now_db=True)
         if outcome.deferred:

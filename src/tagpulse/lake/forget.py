@@ -68,6 +68,10 @@ class MediaEraser(Protocol):
 
     def forget_post(self, platform: str, post_id: str, *, dry_run: bool = False) -> int: ...
 
+    def forget_pictures(
+        self, platform: str, urls: Iterable[str], *, dry_run: bool = False
+    ) -> int: ...
+
 
 @dataclass(slots=True)
 class ForgetSummary:
@@ -120,6 +124,20 @@ def current_actor() -> str:
 
 def _marks(values: list[str]) -> str:
     return ",".join("?" for _ in values) or "NULL"
+
+
+def _picture_urls(query: LakeQuery, platform: str, handles: set[str], ids: set[str]) -> list[str]:
+    """Every profile picture URL the lake holds for the account (by handle or user id)."""
+    if not query.has_data("profiles") or not (handles or ids):
+        return []
+    hs, us = sorted(handles), sorted(ids)
+    rows = query.rows(
+        "SELECT DISTINCT profile_pic_url AS v FROM profiles_all WHERE platform = ? AND "
+        f"profile_pic_url IS NOT NULL AND (lower(handle) IN ({_marks(hs)}) "
+        f"OR user_id IN ({_marks(us)}))",
+        [platform, *hs, *us],
+    )
+    return sorted(str(r["v"]) for r in rows)
 
 
 def _resolve(
@@ -276,6 +294,8 @@ def forget_account(
         alias = pseudonym(salt, platform, handle, "handle")
         handles, ids, posts = _resolve(LakeQuery(lake_dir), platform, {handle, alias})
         handles.discard(alias)
+        # Its profile pictures' URLs, read before the rewrite removes its profiles.
+        pictures = _picture_urls(LakeQuery(lake_dir), platform, handles, ids)
         summary.handles, summary.user_ids, summary.posts = len(handles), len(ids), len(posts)
         if not dry_run:
             entries: list[tuple[DenyKind, str]] = [("handle", h) for h in sorted(handles)]
@@ -299,6 +319,9 @@ def forget_account(
         if media is not None:
             for post_id in sorted(all_posts):
                 summary.media_files_removed += media.forget_post(platform, post_id, dry_run=dry_run)
+            summary.media_files_removed += media.forget_pictures(
+                platform, pictures, dry_run=dry_run
+            )
         summary.quarantine_files_removed = _quarantined_files(lake_dir, raw_denied, dry_run)
         if not dry_run:
             summary.catalog_rows_removed = catalog.forget_catalog_rows(

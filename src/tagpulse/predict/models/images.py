@@ -9,11 +9,15 @@ aspect ratio and resized (bilinear) to 64 x 100; pixels are ``value / 255`` in [
 
 Where the pictures come from: the post image is the first image file the media store
 (``<home>/media``) links to the post (``tagpulse track`` with media, ``tagpulse media fetch``);
-the profile picture is the file the store holds for the profile's latest ``profile_pic_url``
-(found through the store's URL index), when it was fetched. A picture that is not stored or
-does not decode leaves its half all zeros and its **indicator** 0: :attr:`ImageBatch.flags`
-holds per post ``[post image present, profile picture present]``, which the networks take as a
-second input so that "no image" is never mistaken for "a black image".
+the profile picture is the file the store holds for the author's ``profile_pic_url`` (found
+through the store's URL index; an account pass with media stores it). The newest URL the lake
+knows that the store holds is used: an account is also seen in other accounts' follower and
+liker lists, whose smaller thumbnail URLs are newer observations but never downloaded, and a
+picture changed since the last pass is better shown as the previous one than as nothing. A
+picture that is not stored or does not decode leaves its half all zeros and its
+**indicator** 0: :attr:`ImageBatch.flags` holds per post ``[post image present, profile picture
+present]``, which the networks take as a second input so that "no image" is never mistaken for
+"a black image".
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +34,9 @@ import numpy.typing as npt
 from tagpulse.errors import MissingExtra
 from tagpulse.lake.query import LakeQuery
 from tagpulse.predict.features import Dataset
+
+if TYPE_CHECKING:
+    from tagpulse.collect.media import MediaStore
 
 __all__ = [
     "HALF_WIDTH",
@@ -127,16 +134,28 @@ def compose(
     return pixels, flags
 
 
-def _profile_pictures(query: LakeQuery) -> dict[tuple[str, str], str]:
-    """(platform, user id) -> the latest profile picture URL the lake knows."""
+def _profile_pictures(query: LakeQuery) -> dict[tuple[str, str], list[str]]:
+    """(platform, user id) -> the profile picture URLs the lake knows, newest first."""
     if not query.has_data("profiles"):
         return {}
     rows = query.rows(
-        "SELECT platform, user_id, arg_max(profile_pic_url, collected_at) "
-        "FILTER (WHERE profile_pic_url IS NOT NULL) AS url FROM profiles_all "
-        "WHERE user_id IS NOT NULL GROUP BY platform, user_id"
+        "SELECT platform, user_id, profile_pic_url AS url, max(collected_at) AS seen "
+        "FROM profiles_all WHERE user_id IS NOT NULL AND profile_pic_url IS NOT NULL "
+        "GROUP BY platform, user_id, profile_pic_url ORDER BY seen DESC, url"
     )
-    return {(r["platform"], r["user_id"]): r["url"] for r in rows if r["url"]}
+    out: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        out.setdefault((r["platform"], r["user_id"]), []).append(r["url"])
+    return out
+
+
+def _stored_avatar(store: MediaStore, urls: Sequence[str]) -> str | None:
+    """The sha256 of the newest of ``urls`` that the store holds."""
+    for url in urls:
+        sha = store.known_url(url)
+        if sha is not None:
+            return sha
+    return None
 
 
 def post_images(media_dir: Path, query: LakeQuery, posts: Sequence[PostKey]) -> ImageBatch:
@@ -148,6 +167,7 @@ def post_images(media_dir: Path, query: LakeQuery, posts: Sequence[PostKey]) -> 
 
     pictures = _profile_pictures(query)
     halves: dict[str, npt.NDArray[np.float32] | None] = {}
+    avatars: dict[tuple[str, str], str | None] = {}
 
     def half(store: MediaStore, sha: str | None) -> npt.NDArray[np.float32] | None:
         if sha is None:
@@ -162,8 +182,10 @@ def post_images(media_dir: Path, query: LakeQuery, posts: Sequence[PostKey]) -> 
     with MediaStore(media_dir) as store:
         for i, (platform, post_id, owner_id) in enumerate(posts):
             files = [f for f in store.for_post(platform, post_id) if f.mime.startswith("image/")]
-            url = pictures.get((platform, owner_id))
-            avatar_sha = store.known_url(url) if url else None
+            owner = (platform, owner_id)
+            if owner not in avatars:
+                avatars[owner] = _stored_avatar(store, pictures.get(owner, ()))
+            avatar_sha = avatars[owner]
             batch.pixels[i], batch.flags[i] = compose(
                 half(store, files[0].sha256 if files else None), half(store, avatar_sha)
             )
