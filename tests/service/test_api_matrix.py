@@ -44,6 +44,8 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, Permission]] = [
     ("GET", "/insights/forecast?days=1&interval=30m", None, "read"),
     ("GET", "/members", None, "admin"),
     ("GET", "/feed/feedfan?n=3&explain=true", None, "read"),
+    ("GET", "/feed/feedfan?n=3&source=network", None, "read"),
+    ("GET", "/feed/feedfan?source=als&weights=als=1", None, "read"),
 ]
 ROLES = ("admin", "analyst", "viewer")
 

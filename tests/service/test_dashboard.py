@@ -206,3 +206,54 @@ def test_campaign_influencer_sentiment_and_post_pages(
     _shot(page, tmp_path, "post")
     assert errors == []
     context.close()
+
+
+def test_feed_page_lists_the_apis_items(api: Api, browser: object, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, bypass_csp=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(api.base + "/#/login")
+    page.wait_for_selector("form.login")
+    page.fill("input[name=user]", "viewer-brand")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_function("document.body.dataset.page === 'timelines'")
+    _open(page, api.base + "/#/feed", "feed")
+    # brand watches two accounts; @feedfan follows user1 and user2 and liked p05.
+    options = page.eval_on_selector_all("#feed-account option", "os => os.map(o => o.value)")
+    assert sorted(options) == ["instagram/@feedfan", "instagram/@nikefan"]
+    page.select_option("#feed-account", "instagram/@feedfan")
+    page.wait_for_function(
+        "document.getElementById('feed-items').dataset.shown === 'instagram/@feedfan blend'"
+    )
+
+    def shown() -> list[list[str]]:
+        rows: list[list[str]] = page.eval_on_selector_all(
+            "#feed-table tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.textContent))"
+        )
+        return [[r[1], r[5], r[6]] for r in rows]  # post, source, reason
+
+    with httpx.Client(base_url=api.base + "/api/v1") as client:
+        client.headers["Authorization"] = "Bearer " + api.keys["viewer-brand:read"]
+
+        def expected(source: str) -> list[list[str]]:
+            doc = client.get(
+                "/workspaces/brand/feed/@feedfan",
+                params={"n": 20, "source": source, "platform": "instagram"},
+            ).json()
+            return [[i["post_id"], i["source"], i["reason"]] for i in doc["items"]]
+
+        blend = expected("blend")
+        assert blend and shown() == blend
+        assert "p05" not in {row[0] for row in blend}  # liked already
+        _shot(page, tmp_path, "feed")
+        page.select_option("#feed-source", "network")
+        page.wait_for_function(
+            "document.getElementById('feed-items').dataset.shown === 'instagram/@feedfan network'"
+        )
+        network = expected("network")
+        assert network and shown() == network
+        assert {row[1] for row in network} == {"network"}
+    assert errors == []
+    context.close()

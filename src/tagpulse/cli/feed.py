@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import orjson
@@ -50,15 +51,19 @@ def feed(
     settings = settings_for(home)
     when = parse_since(at, datetime.now(UTC), field="--at") if at else None
     query = LakeQuery(settings.lake_dir)
+    blend_weights = parse_weights(weights)
+    # The graph is kept under <home>/cache/discover and grown from new edge files only (a lake
+    # on object storage has no file stamps to compare: the blend then builds its own graph).
+    local = isinstance(query.tables_dir, Path)
+    graphs = GraphStore(query, settings.home / "cache" / "discover")
     if source == "network" and weights is None:
-        # The graph is kept under <home>/cache/discover and grown from new edge files only.
-        graphs = GraphStore(query, settings.home / "cache" / "discover")
         result = build_feed(
             query, handle, n=n, at=when, platform=platform, graph=graphs.load(platform).graph
         )
     else:
+        graph = graphs.load(platform).graph if local else None
         result = build_source_feed(query, handle, n=n, at=when, platform=platform, source=source,
-                                   weights=parse_weights(weights), seed=seed)  # fmt: skip
+                                   weights=blend_weights, seed=seed, graph=graph)  # fmt: skip
     if as_json:
         console.print_json(orjson.dumps(result.to_json()).decode())
         return

@@ -17,6 +17,7 @@ from datetime import datetime
 from tagpulse.discover.als import als_source
 from tagpulse.discover.feed import Feed, FeedItem
 from tagpulse.discover.feeddata import FeedData, eligible_posts, load_feed_data
+from tagpulse.discover.graph import SocialGraph
 from tagpulse.discover.interests import interests_source
 from tagpulse.discover.sources import Candidate, fof_source, network_source, popular_source
 from tagpulse.errors import InputError
@@ -166,15 +167,20 @@ def build_source_feed(
     source: str = "blend",
     weights: Mapping[str, float] | None = None,
     seed: int = 0,
+    graph: SocialGraph | None = None,
+    data: FeedData | None = None,
 ) -> Feed:
     """``handle``'s feed from one source or the blend (``discover.feed.build_feed`` is the
-    network source alone, with its fuller reasons)."""
+    network source alone, with its fuller reasons). ``graph``: the lake's graph when the caller
+    keeps one (``discover.graph_store``); ``data``: the feed data already loaded for ``at`` and
+    ``platform`` (the API keeps it per lake state), else it is read from the lake."""
     if n < 1:
         raise InputError(f"--n {n}: ask for at least one post", field="n")
     if source != "blend" and source not in SOURCES:
         raise InputError(f"--source {source}: choose one of blend, {', '.join(SOURCES)}",
                          field="source")  # fmt: skip
-    data = load_feed_data(query, at=at, platform=platform)
+    if data is None:
+        data = load_feed_data(query, at=at, platform=platform, graph=graph)
     if data is None:
         raise InputError("the lake has no posts: collect or import some first", field="handle")
     user = data.resolve(handle)

@@ -125,7 +125,11 @@ def author_weights(graph: SocialGraph, user: int) -> AuthorWeights:
     if len(first):
         sub = graph.weights[first].tocoo()
         through = np.minimum(sub.data, first_w[sub.row])
-        order = np.lexsort((-through, sub.col))  # per column, the strongest path first
+        # Equal paths: through the neighbour whose id sorts first, so that a graph whose nodes
+        # are in another order (``GraphStore`` appends new accounts) names the same one.
+        by_name = np.argsort(np.argsort(np.asarray([graph.nodes[i] for i in first.tolist()])))
+        # per column, the strongest path first
+        order = np.lexsort((by_name[sub.row], -through, sub.col))
         cols, rows, vals = sub.col[order], sub.row[order], through[order]
         best = np.diff(cols, prepend=-1) != 0  # also right when no neighbour has ties
         weight[cols[best]] = vals[best]

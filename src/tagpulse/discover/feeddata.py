@@ -134,11 +134,20 @@ def hide_likes(data: FeedData, hidden: Mapping[str, set[str]]) -> FeedData:
 
 
 def load_feed_data(
-    query: LakeQuery, *, at: datetime | None = None, platform: str | None = None
+    query: LakeQuery,
+    *,
+    at: datetime | None = None,
+    platform: str | None = None,
+    graph: SocialGraph | None = None,
 ) -> FeedData | None:
     """The lake's feed data as of ``at`` (default: the latest post observation); None when the
     lake has no posts. Posts are as observed by ``at``; the graph holds every edge (as
-    ``discover.feed`` does)."""
+    ``discover.feed`` does).
+
+    ``graph``: the lake's graph when the caller keeps one (``GraphStore.load(platform).graph``,
+    the same edges counted the same way as ``load_graph``); the sources look nodes up by account
+    id, so its node order does not matter. Without it the graph is built from the likes and
+    other edges read here."""
     where = "WHERE platform = ?" if platform else ""
     extra = "AND platform = ?" if platform else ""
     pp: list[Any] = [platform] if platform else []
@@ -205,7 +214,7 @@ def load_feed_data(
     return FeedData(
         at=at,
         names=names,
-        graph=_graph(likes, other),
+        graph=graph if graph is not None else _graph(likes, other),
         posts=recent,
         hashtags=hashtags,
         captions=captions,

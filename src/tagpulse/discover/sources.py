@@ -88,10 +88,14 @@ def fof_source(data: FeedData, user: str, n: int) -> list[Candidate]:
         return []
     sub = follows[friends].tocoo()
     linked = np.bincount(sub.col, minlength=graph.n).astype(np.float64)
-    # a friend who follows each of them (the first by node index), to name in the reason
-    first_friend = {
-        int(c): int(friends[r]) for r, c in zip(sub.row[::-1], sub.col[::-1], strict=True)
-    }
+    # a friend who follows each of them (the first by account id, so that a graph grown by
+    # ``GraphStore`` with its nodes in another order names the same friend), for the reason
+    first_friend: dict[int, int] = {}
+    for r, c in zip(sub.row.tolist(), sub.col.tolist(), strict=True):
+        follower = int(friends[r])
+        known = first_friend.get(c)
+        if known is None or graph.nodes[follower] < graph.nodes[known]:
+            first_friend[c] = follower
     linked[friends] = 0.0
     linked[node] = 0.0
     items = []

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tagpulse.config import Settings
+from tagpulse.discover.feeddata_store import FeedDataStore
 from tagpulse.discover.graph_store import GraphStore
 from tagpulse.lake.query import LakeQuery
 from tagpulse.service import (
@@ -160,6 +161,7 @@ def create_app(settings: Settings, options: ServiceOptions | None = None) -> Fas
     app.state.metrics = Metrics()
     app.state.answers = routes_data.AnswerCache(options.cache_ttl_s)
     app.state.graphs = GraphStore(app.state.lake, settings.home / "cache" / "discover")
+    app.state.feed_data = FeedDataStore(app.state.graphs)
     app.state.secure_cookies = options.secure_cookies
     app.state.principals = PrincipalCache()
     app.state.watched = {}

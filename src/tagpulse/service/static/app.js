@@ -231,6 +231,38 @@
     }
   }
 
+  async function feedPage() {
+    const accounts = (await api(ws("/watchlist"))).items.filter((i) => i.kind === "account");
+    const root = page("Feed");
+    if (!accounts.length) { root.append(h("p", { class: "muted" }, "Watch an @account to see its personalised feed.")); return; }
+    const who = h("select", { id: "feed-account" }, accounts.map((a) => h("option", { value: `${a.platform}/${a.entry}` }, `${a.entry} (${a.platform})`)));
+    who.value = sessionStorage.getItem("feed-account") || who.value;
+    if (!who.value) who.selectedIndex = 0;
+    const source = h("select", { id: "feed-source" }, ["blend", "network", "fof", "interests", "als", "popular"].map((v) => h("option", { value: v }, v)));
+    const list = h("div", { id: "feed-items" });
+    const draw = async () => {
+      sessionStorage.setItem("feed-account", who.value);
+      const [platform, entry] = [who.value.slice(0, who.value.indexOf("/")), who.value.slice(who.value.indexOf("/") + 1)];
+      const q = new URLSearchParams({ n: "20", source: source.value, platform: platform });
+      try {
+        const f = await api(ws(`/feed/${encodeURIComponent(entry)}?${q}`));
+        const rows = f.items.map((i, k) => [String(k + 1),
+          h("a", { href: `#/post/${encodeURIComponent(i.platform)}/${encodeURIComponent(i.post_id)}`, "data-post": i.post_id }, i.post_id),
+          i.author_handle ? "@" + i.author_handle : i.author, i.taken_at.slice(0, 16), num(i.likes), i.source, i.reason]);
+        list.replaceChildren(h("p", { class: "muted" }, `As of ${f.at.slice(0, 16)} · ${num(f.candidates)} candidates in the last ${f.window_days} days`),
+          rows.length ? table(["#", "post", "author", "taken", "likes", "source", "reason"], rows) : h("p", { class: "muted" }, "No recent posts from this source."));
+        const t = list.querySelector("table");
+        if (t) t.id = "feed-table";
+      } catch (err) { list.replaceChildren(h("p", { class: "error", role: "alert" }, err.message)); }
+      list.dataset.shown = `${who.value} ${source.value}`;
+    };
+    who.addEventListener("change", draw);
+    source.addEventListener("change", draw);
+    root.append(h("div", { class: "controls" }, "Account ", who, " Source ", source),
+      h("p", { class: "muted" }, "Recent posts for a watched account: its network (personalised PageRank), friends of friends, its hashtags, people with similar likes (ALS) and popular posts, blended; each with its source and reason."), list);
+    await draw();
+  }
+
   async function postDetail(platform, id) {
     const doc = await api(ws(`/posts/${encodeURIComponent(platform)}/${encodeURIComponent(id)}`));
     const p = doc.post;
@@ -250,7 +282,7 @@
   }
 
   const PAGES = { "/login": login, "/timelines": timelines, "/watchlist": watchlist, "/share": share, "/spikes": spikes, "/posts": posts,
-    "/campaigns": campaigns, "/influencers": influencers, "/sentiment": sentimentPage };
+    "/campaigns": campaigns, "/influencers": influencers, "/sentiment": sentimentPage, "/feed": feedPage };
 
   async function route() {
     const path = location.hash.replace(/^#/, "") || "/timelines";
