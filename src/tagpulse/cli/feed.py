@@ -49,7 +49,7 @@ def feed(
     hashtags, collaborative filtering (ALS) and popular posts."""
     settings = settings_for(home)
     when = parse_since(at, datetime.now(UTC), field="--at") if at else None
-    query = LakeQuery(settings.lake_dir)
+    query = LakeQuery(settings.lake)
     if source == "network" and weights is None:
         # The graph is kept under <home>/cache/discover and grown from new edge files only.
         graphs = GraphStore(query, settings.home / "cache" / "discover")
