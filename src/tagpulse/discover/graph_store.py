@@ -7,7 +7,8 @@ A :class:`GraphStore` persists, per platform (or for all platforms), under
 * what it was built from: the raw ``(src, dst, kind)`` ties with their counts, a sorted set of
   64-bit fingerprints of every distinct interaction ``(src, dst, kind, post_id)`` (so an
   interaction seen again in a new file is not counted twice, as ``load_graph`` counts each
-  post once), and the edge files read (relative name, size, mtime).
+  post once), and the edge files read (relative name, size, mtime; on object storage the
+  object's size and last-modified time, from one listing).
 
 On the next :meth:`GraphStore.load` only edge files that are not in that list are read; their
 new interactions are added and the graph rebuilt from the ties in memory, with old nodes keeping
