@@ -89,9 +89,8 @@ def test_chart_timeline_and_compact_on_s3_equal_local(tmp_path: Path, s3_server:
 @pytest.mark.parametrize(
     ("args", "command"),
     [
-        (["export", "hashtag_snapshots"], "tagpulse export"),
+        (["reparse"], "tagpulse reparse"),
         (["forget", "instagram:someone", "--yes"], "tagpulse forget"),
-        (["insights", "sentiment"], "tagpulse insights sentiment"),
     ],
 )
 def test_unconverted_commands_say_object_storage_is_not_supported(

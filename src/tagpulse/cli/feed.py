@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import orjson
@@ -50,18 +49,17 @@ def feed(
     hashtags, collaborative filtering (ALS) and popular posts."""
     settings = settings_for(home)
     when = parse_since(at, datetime.now(UTC), field="--at") if at else None
-    query = LakeQuery(settings.lake_dir)
+    query = LakeQuery(settings.lake)
     blend_weights = parse_weights(weights)
-    # The graph is kept under <home>/cache/discover and grown from new edge files only (a lake
-    # on object storage has no file stamps to compare: the blend then builds its own graph).
-    local = isinstance(query.tables_dir, Path)
+    # The graph is kept under <home>/cache/discover and grown from new edge files only (on
+    # object storage too: objects' sizes and times stand in for file stamps).
     graphs = GraphStore(query, settings.home / "cache" / "discover")
     if source == "network" and weights is None:
         result = build_feed(
             query, handle, n=n, at=when, platform=platform, graph=graphs.load(platform).graph
         )
     else:
-        graph = graphs.load(platform).graph if local else None
+        graph = graphs.load(platform).graph
         result = build_source_feed(query, handle, n=n, at=when, platform=platform, source=source,
                                    weights=blend_weights, seed=seed, graph=graph)  # fmt: skip
     if as_json:

@@ -47,7 +47,7 @@ def feed_eval(
     and NDCG@k for each source and the blend; `popular` is the baseline."""
     settings = settings_for(home)
     result = evaluate_feed(
-        LakeQuery(settings.lake_dir), k=k, holdout=holdout, min_likes=min_likes,
+        LakeQuery(settings.lake), k=k, holdout=holdout, min_likes=min_likes,
         at=parse_since(at, datetime.now(UTC), field="--at") if at else None,
         platform=platform, weights=parse_weights(weights) if weights else None,
         seed=seed, tune=tune,

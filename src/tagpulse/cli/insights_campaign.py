@@ -184,7 +184,7 @@ def campaign(
     if block_s is not None and block_s % HOUR_S:
         raise InputError(f"{bucket!r}: use whole hours (e.g. 6h, 1d)", field="--bucket")
     report = campaign_report(
-        LakeQuery(settings_for(home).lake_dir),
+        LakeQuery(settings_for(home).lake),
         definition,
         baseline_s=parse_duration(baseline, field="--baseline") if baseline else None,
         block_hours=block_s // HOUR_S if block_s else None,

@@ -45,7 +45,7 @@ def classes(
     settings = settings_for(home)
     now = datetime.now(UTC)
     result = image_classes(
-        LakeQuery(settings.lake_dir),
+        LakeQuery(settings.lake),
         tags or [],
         since=parse_since(since, now, field="--since") if since else None,
         until=parse_since(until, now, field="--until") if until else None,

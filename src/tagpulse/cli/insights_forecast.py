@@ -170,7 +170,7 @@ def forecast(
     now = datetime.now(UTC)
     interval_s = parse_duration(interval, field="--interval")
     result = forecast_tags(
-        LakeQuery(settings.lake_dir),
+        LakeQuery(settings.lake),
         tags,
         days=days,
         interval_s=interval_s,

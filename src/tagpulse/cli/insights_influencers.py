@@ -105,7 +105,7 @@ def influencers(
         start, end = start or stored.start, end or stored.end
         platform = platform or stored.platform
     result = rank_influencers(
-        LakeQuery(settings.lake_dir), tags or [], since=start, until=end, platform=platform
+        LakeQuery(settings.lake), tags or [], since=start, until=end, platform=platform
     )
     shown = result.accounts[:top]
     if out is not None:

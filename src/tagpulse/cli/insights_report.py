@@ -82,7 +82,7 @@ def report(
         campaign=stored.name if stored else None,
         handles=list(stored.handles) if stored else [],
     )  # fmt: skip
-    sections = write_report(LakeQuery(settings.lake_dir), scope, out, builders, now=now)
+    sections = write_report(LakeQuery(settings.lake), scope, out, builders, now=now)
     console.print(f"report: {out} ({len(sections)} sections: {', '.join(s.key for s in sections)})")
 
 

@@ -97,7 +97,7 @@ def sentiment(
     if kind not in _KINDS:
         raise InputError(f"choose all, caption or comment; got {kind!r}", field="--kind")
     report = tag_sentiment(
-        LakeQuery(settings.lake_dir),
+        LakeQuery(settings.lake),
         tags or [],
         interval_s=interval_s,
         since=parse_since(since, now, field="--since") if since else None,
@@ -108,7 +108,7 @@ def sentiment(
     )
     if not report.enriched:
         raise InputError(
-            f"the post_text table in {settings.lake_dir} is empty: run `tagpulse enrich` first"
+            f"the post_text table in {settings.lake} is empty: run `tagpulse enrich` first"
         )
     label = " ".join("#" + t for t in report.tags) or "all posts"
     if out is not None:

@@ -104,7 +104,7 @@ def export(
     now = datetime.now(UTC)
     target = out or Path(f"{table}{_SUFFIX[fmt]}")
     result = export_table(
-        LakeQuery(settings.lake_dir),
+        LakeQuery(settings.lake),
         table,
         fmt,  # type: ignore[arg-type]
         target,

@@ -95,7 +95,7 @@ def _cross_validate(
     proto: Protocol = "study" if study else "grouped"
     how: Split = "random" if _choice(split, SPLITS, "--split") == "random" else "grouped"
     settings = settings_for(home)
-    query = LakeQuery(settings.lake_dir)
+    query = LakeQuery(settings.lake)
     data = build_dataset(query, protocol=proto, platform=platform)
     images = None
     if any(name in IMAGE_MODELS for name in _models(model)):
@@ -235,7 +235,7 @@ def train(
             card if card is None or len(names) == 1 else card.with_stem(f"{card.stem}-{name}")
         )
         entry = register_trained(
-            catalog, root, doc, metrics, data, oof[name], lake_dir=settings.lake_dir,
+            catalog, root, doc, metrics, data, oof[name], lake_dir=settings.lake,
             card_out=card_out,
         )  # fmt: skip
         docs.append(doc | {"version": entry.version, "registry_path": entry.path})

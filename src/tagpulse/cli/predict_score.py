@@ -110,7 +110,7 @@ def score(
     settings = settings_for(home)
     catalog = Catalog(settings.catalog_path)
     model = load_model(settings.home, protocol, model_name, version=version, catalog=catalog)
-    query = LakeQuery(settings.lake_dir)
+    query = LakeQuery(settings.lake)
     extra: dict[str, Any]
     if post is not None:
         result, row = post_score(query, model, post, settings.media_dir)
@@ -167,7 +167,7 @@ def best_time_command(
     settings = settings_for(home)
     catalog = Catalog(settings.catalog_path)
     model = load_model(settings.home, protocol, model_name, version=version, catalog=catalog)
-    history = account_history(LakeQuery(settings.lake_dir), account, model.protocol, platform)
+    history = account_history(LakeQuery(settings.lake), account, model.protocol, platform)
     grid = best_time(model, history, caption, video=video)
     doc = grid.as_dict(top) | {"account": f"{history.platform}:{history.owner_id}"}
     if out is not None:

@@ -31,7 +31,7 @@ def similar_tags(
     embeddings of their posts (cached under <home>/cache), or the mean of both."""
     settings = settings_for(home)
     found = find_similar(
-        LakeQuery(settings.lake_dir), tag, n=n, method=method,
+        LakeQuery(settings.lake), tag, n=n, method=method,
         cache_dir=settings.home / "cache", platform=platform,
     )  # fmt: skip
     if as_json:

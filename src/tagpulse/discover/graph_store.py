@@ -7,7 +7,8 @@ A :class:`GraphStore` persists, per platform (or for all platforms), under
 * what it was built from: the raw ``(src, dst, kind)`` ties with their counts, a sorted set of
   64-bit fingerprints of every distinct interaction ``(src, dst, kind, post_id)`` (so an
   interaction seen again in a new file is not counted twice, as ``load_graph`` counts each
-  post once), and the edge files read (relative name, size, mtime).
+  post once), and the edge files read (relative name, size, mtime; on object storage the
+  object's size and last-modified time, from one listing).
 
 On the next :meth:`GraphStore.load` only edge files that are not in that list are read; their
 new interactions are added and the graph rebuilt from the ties in memory, with old nodes keeping
@@ -37,7 +38,6 @@ from tagpulse.discover.graph import EdgeWeights, SocialGraph, build_graph, load_
 from tagpulse.errors import StorageError
 from tagpulse.lake.query import LakeQuery
 from tagpulse.lake.schemas import EDGES
-from tagpulse.lake.storage import ObjectStorageUnsupported
 
 __all__ = ["FileStamp", "GraphStore", "LoadedGraph", "edge_files"]
 
@@ -69,17 +69,17 @@ class LoadedGraph:
     files_read: int
 
 
-def _edges_dir(query: LakeQuery) -> Path:
-    """The local folder of the lake's edge files (the graph cache reads file stamps)."""
-    if not isinstance(query.tables_dir, Path):
-        raise ObjectStorageUnsupported(str(query.tables_dir), "feed (its graph cache)")
-    return query.tables_dir / EDGES
-
-
 def edge_files(query: LakeQuery, platform: str | None = None) -> list[FileStamp]:
-    """The lake's edge files now (one platform's when given), sorted by name."""
-    base = _edges_dir(query)
+    """The lake's edge files now (one platform's when given), sorted by name: local files with
+    their size and mtime, or objects with their size and last-modified time."""
     pattern = f"platform={platform or '*'}/date=*/[!.]*.parquet"
+    if query.store is not None:
+        prefix = query.store.key("tables", EDGES) + "/"
+        return sorted(
+            FileStamp(key.removeprefix(prefix), size, mtime_ns)
+            for key, size, mtime_ns in query.store.stats(f"tables/{EDGES}/{pattern}")
+        )
+    base = Path(query.tables_dir) / EDGES
     out = []
     for path in base.glob(pattern):
         try:
@@ -88,6 +88,13 @@ def edge_files(query: LakeQuery, platform: str | None = None) -> list[FileStamp]
             continue
         out.append(FileStamp(path.relative_to(base).as_posix(), st.st_size, st.st_mtime_ns))
     return sorted(out)
+
+
+def _edge_path(query: LakeQuery, name: str) -> str:
+    """Where DuckDB reads the edge file ``name`` (a path under ``tables/edges``)."""
+    if query.store is not None:
+        return query.store.url_of(query.store.key("tables", EDGES, name))
+    return str(Path(query.tables_dir) / EDGES / name)
 
 
 @dataclass(slots=True)
@@ -165,8 +172,8 @@ class GraphStore:
         """The distinct interactions in ``files``: src, dst, kind and fingerprint of each."""
         if not files:
             return [], [], [], np.zeros(0, dtype=np.uint64)
-        base = _edges_dir(self.query)
-        paths = [str(base / f.name) for f in files]
+        base = f"{self.query.tables_dir}/{EDGES}"
+        paths = [_edge_path(self.query, f.name) for f in files]
         where = "AND platform = ?" if platform else ""
         con = self.query.connect([])
         try:

@@ -276,7 +276,7 @@ def enrich_images(
         return summary
     from tagpulse.collect.media import MediaStore
 
-    query = LakeQuery(settings.lake_dir)
+    query = LakeQuery(settings.lake)
     with MediaStore(settings.media_dir) as store:
         candidates = _candidates(store, summary)
         done = _done(query)
@@ -292,7 +292,7 @@ def enrich_images(
         known = _known(query, {c.sha256 for c in todo})
         facts = _post_facts(query, todo)
         vision = models or VisionModels.load(model_cache_dir(settings), threads=threads)
-        writer = LakeWriter(settings.lake_dir)
+        writer = LakeWriter(settings.lake)
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]
             fresh = sorted({c.sha256 for c in batch} - known.keys())

@@ -166,7 +166,7 @@ def enrich_text(
     started = time.perf_counter()
     version = model.version if model is not None else text_model_version()
     summary = TextEnrichSummary(model=version)
-    query = LakeQuery(settings.lake_dir)
+    query = LakeQuery(settings.lake)
     items = pending_texts(query, version, limit=limit, platform=platform) if limit != 0 else []
     summary.pending = len(items)
     if progress is not None:
@@ -175,7 +175,7 @@ def enrich_text(
         summary.seconds = time.perf_counter() - started
         return summary
     model = model or TextModel()
-    writer = LakeWriter(settings.lake_dir)
+    writer = LakeWriter(settings.lake)
     languages: Counter[str] = Counter()
     methods: Counter[str] = Counter()
     for start in range(0, len(items), batch_size):

@@ -389,7 +389,11 @@ def _stream_to(
             last = exc
             time.sleep(0.05 * (attempt + 1))
         except duckdb.Error as exc:
-            raise StorageError(f"export query over {query.tables_dir} failed: {exc}") from exc
+            if "FileNotFoundError" not in str(exc):
+                raise StorageError(f"export query over {query.tables_dir} failed: {exc}") from exc
+            # An object read through fsspec that compaction removed: scan again, as above.
+            last = exc
+            time.sleep(0.05 * (attempt + 1))
         except OSError as exc:
             raise StorageError(f"could not write {out}: {exc}") from exc
         finally:

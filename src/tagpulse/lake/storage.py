@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
+    "OBJECT_STORAGE_COMMANDS",
     "LakeFile",
     "LakeRoot",
     "ObjectLake",
@@ -39,6 +40,22 @@ __all__ = [
 
 #: The protocols an object-storage lake may use (what ``s3fs`` serves).
 _PROTOCOLS = ("s3://", "s3a://")
+
+#: The commands that work with the lake on object storage (named in the refusal of the others).
+OBJECT_STORAGE_COMMANDS = (
+    "track",
+    "chart",
+    "compact",
+    "status",
+    "serve",
+    "export",
+    "enrich",
+    "insights (every command)",
+    "predict train/evaluate/score/best-time",
+    "feed",
+    "feed-eval",
+    "similar-tags",
+)
 
 #: A written lake file: a local path, or the ``s3://`` URL of an object.
 LakeFile = Path | str
@@ -59,8 +76,7 @@ class ObjectStorageUnsupported(ConfigError):
         super().__init__(
             f"{what} does not support object storage yet (the lake is {url}, from "
             "TAGPULSE_LAKE_URL): run it on a local lake (unset TAGPULSE_LAKE_URL), or use a "
-            "command that supports object storage (track, chart, compact, insights timeline, "
-            "insights share, insights spikes)"
+            f"command that supports object storage ({', '.join(OBJECT_STORAGE_COMMANDS)})"
         )
 
     def for_command(self, command: str) -> ObjectStorageUnsupported:
@@ -125,6 +141,25 @@ class ObjectLake:
             raise self._fail("list", self.key(pattern), exc) from exc
         keys = [str(k) for k in found]
         return sorted(k for k in keys if not k.rsplit("/", 1)[-1].startswith("."))
+
+    def stats(self, pattern: str) -> list[tuple[str, int, int]]:
+        """``(key, size, mtime_ns)`` of each object matching ``pattern`` (relative to the lake
+        root), sorted by key; dot-names skipped. The mtime is the object's last-modified time
+        (a rewritten object gets a new one)."""
+        try:
+            found: dict[str, dict[str, Any]] = self.fs.glob(self.key(pattern), detail=True)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise self._fail("list", self.key(pattern), exc) from exc
+        out = []
+        for key, info in found.items():
+            if str(key).rsplit("/", 1)[-1].startswith(".") or info.get("type") == "directory":
+                continue
+            modified: Any = info.get("LastModified") or info.get("mtime")
+            mtime_ns = int(modified.timestamp() * 1e9) if hasattr(modified, "timestamp") else 0
+            out.append((str(key), int(info.get("size") or 0), mtime_ns))
+        return sorted(out)
 
     def put(self, key: str, data: bytes) -> None:
         """Store one whole object: a single atomic PUT (or a multipart upload, invisible until

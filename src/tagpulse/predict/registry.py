@@ -22,6 +22,7 @@ import orjson
 from tagpulse.lake.catalog import Catalog
 from tagpulse.lake.catalog_models import RegisteredModel
 from tagpulse.lake.query import LakeQuery
+from tagpulse.lake.storage import LakeRoot, ObjectLake
 from tagpulse.predict.card import calibration_bins, card_markdown, write_calibration_png
 from tagpulse.predict.evaluate import Metrics
 from tagpulse.predict.features import Dataset
@@ -49,18 +50,26 @@ def version_dir(home: Path, kind: str, version: int) -> Path:
     return home / "models" / "registry" / f"{kind}-v{version}"
 
 
-def lake_fingerprint(lake_dir: Path) -> tuple[int, str]:
-    """The number of Parquet files under the lake's tables and a hash of their names and
-    sizes: any write, compaction or deletion changes it."""
-    tables = lake_dir / "tables"
-    files = sorted(p for p in tables.rglob("*.parquet") if not p.name.startswith("."))
+def lake_fingerprint(lake_dir: LakeRoot) -> tuple[int, str]:
+    """The number of Parquet files under the lake's tables (local files or objects) and a hash
+    of their names and sizes: any write, compaction or deletion changes it."""
+    if isinstance(lake_dir, ObjectLake):
+        prefix = lake_dir.key("tables") + "/"
+        sized = [
+            (key.removeprefix(prefix), size)
+            for key, size, _ in lake_dir.stats("tables/*/platform=*/date=*/*.parquet")
+        ]
+    else:
+        tables = lake_dir / "tables"
+        found = sorted(p for p in tables.rglob("*.parquet") if not p.name.startswith("."))
+        sized = [(p.relative_to(tables).as_posix(), p.stat().st_size) for p in found]
     digest = hashlib.sha256()
-    for p in files:
-        digest.update(f"{p.relative_to(tables).as_posix()}:{p.stat().st_size}\n".encode())
-    return len(files), digest.hexdigest()[:16]
+    for name, size in sorted(sized):
+        digest.update(f"{name}:{size}\n".encode())
+    return len(sized), digest.hexdigest()[:16]
 
 
-def data_snapshot(lake_dir: Path, data: Dataset) -> dict[str, Any]:
+def data_snapshot(lake_dir: LakeRoot, data: Dataset) -> dict[str, Any]:
     """What the model was trained on: posts, accounts and the lake's state."""
     files, fingerprint = lake_fingerprint(lake_dir)
     query = LakeQuery(lake_dir)
@@ -85,7 +94,7 @@ def register_trained(
     data: Dataset,
     oof: npt.NDArray[np.float64],
     *,
-    lake_dir: Path,
+    lake_dir: LakeRoot,
     card_out: Path | None = None,
 ) -> RegisteredModel:
     """Register the model ``doc`` (its JSON card, as ``predict train`` wrote it beside the

@@ -156,7 +156,7 @@ def create_app(settings: Settings, options: ServiceOptions | None = None) -> Fas
         openapi_url=f"{API}/openapi.json",
     )
     app.state.store = WatchlistStore(settings.catalog_path)
-    app.state.lake = LakeQuery(settings.lake_dir)
+    app.state.lake = LakeQuery(settings.lake)
     app.state.media_dir = settings.media_dir
     app.state.metrics = Metrics()
     app.state.answers = routes_data.AnswerCache(options.cache_ttl_s)
