@@ -36,7 +36,8 @@ def acknowledged(home: Path) -> set[str]:
         catalog.close()
 
 
-def wait_for_data(home: Path, timeout: float = 30) -> None:
+def wait_for_data(home: Path, timeout: float = 120) -> None:
+    # Generous: a loaded 2-core machine can take 20 s just to start the CLI; this only stops a hang.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if LakeQuery(home / "lake").has_data("hashtag_snapshots"):
