@@ -17,9 +17,9 @@ from tagpulse.discover.feed import build_feed, post_score
 from tagpulse.errors import InputError
 from tagpulse.lake.query import LakeQuery
 from tagpulse.lake.tables import LakeWriter
-from tagpulse.platforms.sandbox.clock import utc_from_epoch
 from tagpulse.platforms.sandbox.world import DAY, World
 from tagpulse.records import Edge, ParsedRecords, Post, Profile
+from tests.discover.social_lake import write_social_lake
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 IG = "instagram"
@@ -145,36 +145,11 @@ def test_cli_feed_table_json_and_explain(small: Path) -> None:
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World, float]:
     """The last 8 days of the social world's public posts (counts as of ``seen``), their likers
-    (``liked`` edges) and every account's followings at ``seen``."""
+    (``liked`` edges) and every account's followings at ``seen`` (:mod:`social_lake`)."""
     world = World(seed=7)
-    social = world.social
     seen = world.start + 16 * DAY
-    posts, edges = [], []
-    at = utc_from_epoch(seen)
-    for account in social.accounts:
-        if account.ever_deleted:
-            continue
-        edges += [
-            Edge(IG, account.id, other.id, "follows", at, "truth")
-            for other in social.following(account, seen)
-        ]
-        if account.is_private:
-            continue
-        for p in social.iter_posts(account, seen):
-            if p.taken_at < seen - 8 * DAY:
-                break
-            posts.append(Post(
-                IG, str(p.pk), at, "truth", owner_id=account.id,
-                owner_handle=account.username_at(seen), taken_at=utc_from_epoch(p.taken_at),
-                likes=None if p.likes_hidden else social.like_count(p, seen),
-                comments=social.comment_count(p, seen),
-            ))  # fmt: skip
-            edges += [
-                Edge(IG, liker.id, account.id, "liked", at, "truth", post_id=str(p.pk))
-                for liker in social.likers(p, seen)
-            ]  # fmt: skip
     home = tmp_path_factory.mktemp("social")
-    LakeWriter(home / "lake").append_records(ParsedRecords(posts=posts, edges=edges))
+    write_social_lake(home, world, seen)
     return home, world, seen
 
 
